@@ -1,0 +1,199 @@
+//! The per-document audit trail. Each event carries the hash of the previous
+//! one, so a verifier detects modified, removed or reordered events.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Hash that precedes the first event of every trail.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub document_id: String,
+    /// 1-based position in the trail.
+    pub seq: u64,
+    pub at: String,
+    /// Who: a client id, a key id or an operator identity.
+    pub actor: String,
+    /// What: `created`, `processed`, `rejected`, `downloaded`, `deleted`, …
+    pub action: String,
+    /// `success` or `denied`, or a reason code.
+    pub outcome: String,
+    /// Free-form JSON detail, stored as canonical text so hashing is stable.
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What a caller wants to append; the chain fields are computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    pub actor: String,
+    pub action: String,
+    pub outcome: String,
+    pub detail: serde_json::Value,
+}
+
+impl NewAuditEvent {
+    pub fn new(actor: impl Into<String>, action: impl Into<String>, outcome: impl Into<String>, detail: serde_json::Value) -> Self {
+        NewAuditEvent { actor: actor.into(), action: action.into(), outcome: outcome.into(), detail }
+    }
+
+    /// Seals the event after `previous` (None for the first event).
+    pub fn seal(self, document_id: &str, previous: Option<&AuditEvent>, at: String) -> AuditEvent {
+        let (seq, prev_hash) = match previous {
+            Some(p) => (p.seq + 1, p.hash.clone()),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let mut event = AuditEvent {
+            document_id: document_id.to_string(),
+            seq,
+            at,
+            actor: self.actor,
+            action: self.action,
+            outcome: self.outcome,
+            detail: self.detail.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        event.hash = event_hash(&event);
+        event
+    }
+}
+
+/// SHA-256 over every field but the hash itself, length-prefixed so that no
+/// two different events serialise to the same bytes.
+pub fn event_hash(e: &AuditEvent) -> String {
+    let mut h = Sha256::new();
+    let seq = e.seq.to_string();
+    for field in [&e.document_id, &seq, &e.at, &e.actor, &e.action, &e.outcome, &e.detail, &e.prev_hash] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TamperError {
+    #[error("the trail is empty")]
+    Empty,
+    #[error("event {seq}: belongs to document {found}, not {expected}")]
+    WrongDocument { seq: u64, expected: String, found: String },
+    #[error("event at position {position} has sequence {seq}: an event was removed or reordered")]
+    Gap { position: u64, seq: u64 },
+    #[error("event {seq}: content does not match its hash (modified)")]
+    Modified { seq: u64 },
+    #[error("event {seq}: previous-hash link is broken (an earlier event was removed, replaced or reordered)")]
+    BrokenLink { seq: u64 },
+}
+
+/// Verifies a whole trail, in stored order. Returns the number of events.
+pub fn verify_chain(document_id: &str, events: &[AuditEvent]) -> Result<usize, TamperError> {
+    if events.is_empty() {
+        return Err(TamperError::Empty);
+    }
+    let mut prev = GENESIS_HASH;
+    for (i, e) in events.iter().enumerate() {
+        let position = i as u64 + 1;
+        if e.document_id != document_id {
+            return Err(TamperError::WrongDocument { seq: e.seq, expected: document_id.into(), found: e.document_id.clone() });
+        }
+        if e.seq != position {
+            return Err(TamperError::Gap { position, seq: e.seq });
+        }
+        if event_hash(e) != e.hash {
+            return Err(TamperError::Modified { seq: e.seq });
+        }
+        if e.prev_hash != prev {
+            return Err(TamperError::BrokenLink { seq: e.seq });
+        }
+        prev = &e.hash;
+    }
+    Ok(events.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn trail(n: u64) -> Vec<AuditEvent> {
+        let mut events: Vec<AuditEvent> = Vec::new();
+        for i in 0..n {
+            let e = NewAuditEvent::new("acme", format!("step{i}"), "success", json!({"i": i}))
+                .seal("d1", events.last(), format!("2026-01-01T00:00:0{i}Z"));
+            events.push(e);
+        }
+        events
+    }
+
+    #[test]
+    fn intact_trail_verifies() {
+        assert_eq!(verify_chain("d1", &trail(4)), Ok(4));
+    }
+
+    #[test]
+    fn modification_is_detected() {
+        let mut t = trail(3);
+        t[1].outcome = "denied".into();
+        assert_eq!(verify_chain("d1", &t), Err(TamperError::Modified { seq: 2 }));
+    }
+
+    #[test]
+    fn removal_is_detected_even_with_renumbering_and_rehashing() {
+        let mut t = trail(3);
+        t.remove(1);
+        assert_eq!(verify_chain("d1", &t), Err(TamperError::Gap { position: 2, seq: 3 }));
+        // An attacker renumbers and re-hashes the survivor: the link still breaks.
+        t[1].seq = 2;
+        t[1].hash = event_hash(&t[1]);
+        assert_eq!(verify_chain("d1", &t), Err(TamperError::BrokenLink { seq: 2 }));
+    }
+
+    #[test]
+    fn reordering_and_truncation_at_start_are_detected() {
+        let mut t = trail(3);
+        t.swap(0, 1);
+        assert!(verify_chain("d1", &t).is_err());
+        let t = trail(3);
+        assert_eq!(verify_chain("d1", &t[1..]), Err(TamperError::Gap { position: 1, seq: 2 }));
+        assert_eq!(verify_chain("d2", &t), Err(TamperError::WrongDocument { seq: 1, expected: "d2".into(), found: "d1".into() }));
+        assert_eq!(verify_chain("d1", &[]), Err(TamperError::Empty));
+    }
+}
+
+/// Appends an event to a document's trail. Concurrent writers race on the
+/// sequence number; the loser re-reads the head and tries again. When
+/// `dedupe` is given and an event already carries it (a redelivered
+/// message), nothing is appended and the existing event is returned.
+pub async fn append_event<R: crate::ports::AuditRepository>(
+    repo: &R,
+    document_id: &str,
+    event: NewAuditEvent,
+    dedupe: Option<&str>,
+) -> Result<AuditEvent, crate::StoreError> {
+    const ATTEMPTS: usize = 5;
+    let mut event = event;
+    if let (Some(d), serde_json::Value::Object(map)) = (dedupe, &mut event.detail) {
+        map.insert("dedupe".into(), serde_json::Value::String(d.to_string()));
+    }
+    for _ in 0..ATTEMPTS {
+        let trail = repo.trail(document_id).await?;
+        if let Some(d) = dedupe {
+            let already = trail.iter().find(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.detail).ok().and_then(|v| v.get("dedupe").cloned())
+                    == Some(serde_json::Value::String(d.to_string()))
+            });
+            if let Some(existing) = already {
+                return Ok(existing.clone());
+            }
+        }
+        let sealed = event.clone().seal(document_id, trail.last(), crate::time_fmt::format(crate::time_fmt::now()));
+        match repo.put(&sealed).await {
+            Ok(()) => return Ok(sealed),
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(crate::StoreError::Transient(format!("audit trail of {document_id} is contended")))
+}

@@ -1,0 +1,133 @@
+//! Storage and messaging ports. The Lambda handlers depend on these traits;
+//! `docproc-aws` implements them with the AWS SDK and `memory` in process.
+
+use crate::audit::AuditEvent;
+use crate::document::{Document, DocumentStatus};
+use crate::error::StoreError;
+use crate::keys::{ApiKeyRecord, KeyStatus};
+use crate::pagination::{Page, PageToken};
+use crate::presign::PresignedPost;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::time::Duration;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    /// `None` lists every client's documents (admin only).
+    pub client_id: Option<String>,
+    pub status: Option<DocumentStatus>,
+    pub limit: u32,
+    pub start: Option<PageToken>,
+}
+
+/// The processor's verdict for one object version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessingOutcome {
+    pub document_id: String,
+    pub status: DocumentStatus,
+    pub size: u64,
+    pub sha256: String,
+    pub detected_format: Option<String>,
+    pub reason_code: Option<String>,
+    pub reason_message: Option<String>,
+    pub metadata: Option<serde_json::Value>,
+    pub object_key: String,
+    pub sequencer: String,
+    pub version_id: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutcomeWrite {
+    /// The outcome was recorded; carries the record as it was before.
+    Applied { previous: Document },
+    /// A newer (or the same) object version was already recorded, or the
+    /// document was deleted: the event is a duplicate or arrived out of order.
+    Stale,
+}
+
+pub trait DocumentRepository: Send + Sync {
+    fn get(&self, document_id: &str) -> impl Future<Output = StoreResult<Option<Document>>> + Send;
+    /// Creates the record; `Conflict` if the id exists.
+    fn create(&self, document: &Document) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Records a processing outcome only if no newer object version was
+    /// recorded before (`source_sequencer <= outcome.sequencer`) and the
+    /// document is not deleted. Re-applying the same version is allowed so a
+    /// retried invocation can finish its side effects.
+    fn record_outcome(&self, outcome: &ProcessingOutcome) -> impl Future<Output = StoreResult<OutcomeWrite>> + Send;
+    /// Logical delete; `Conflict` if missing or already deleted.
+    fn mark_deleted(&self, document_id: &str, at: &str) -> impl Future<Output = StoreResult<Document>> + Send;
+    fn list(&self, query: &ListQuery) -> impl Future<Output = StoreResult<Page<Document>>> + Send;
+}
+
+pub trait AuditRepository: Send + Sync {
+    /// The whole trail, ordered by sequence number.
+    fn trail(&self, document_id: &str) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
+    /// Stores an event; `Conflict` if its sequence number is taken.
+    fn put(&self, event: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+pub trait KeyRepository: Send + Sync {
+    fn get(&self, key_hash: &str) -> impl Future<Output = StoreResult<Option<ApiKeyRecord>>> + Send;
+    /// Creates the record; `Conflict` if the hash exists.
+    fn create(&self, record: &ApiKeyRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    fn list(&self) -> impl Future<Output = StoreResult<Vec<ApiKeyRecord>>> + Send;
+    fn set_status(&self, key_hash: &str, status: KeyStatus) -> impl Future<Output = StoreResult<()>> + Send;
+    fn set_expiry(&self, key_hash: &str, expires_at: &str) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectMetadata {
+    pub content_type: String,
+    /// Stored as `x-amz-meta-*`.
+    pub user: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedObject {
+    pub size: u64,
+    pub sha256: String,
+}
+
+pub trait ObjectStore: Send + Sync {
+    /// Stores bytes under `key`, encrypted with the bucket's KMS key.
+    fn put(&self, key: &str, body: Vec<u8>, metadata: &ObjectMetadata) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Streams one object version into `dest`, hashing on the way; never
+    /// buffers the whole object. Refuses objects larger than `max_bytes`.
+    fn download(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> impl Future<Output = StoreResult<DownloadedObject>> + Send;
+    fn copy(&self, from_key: &str, from_version: Option<&str>, to_key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn delete(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn presign_get(&self, key: &str, expires_in: Duration) -> impl Future<Output = StoreResult<String>> + Send;
+    fn presign_post(
+        &self,
+        key: &str,
+        max_size: u64,
+        expires_in: Duration,
+        metadata: &BTreeMap<String, String>,
+    ) -> impl Future<Output = StoreResult<PresignedPost>> + Send;
+}
+
+/// One published status change.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StatusChange {
+    pub document_id: String,
+    pub client_id: String,
+    pub old_status: Option<DocumentStatus>,
+    pub new_status: DocumentStatus,
+    pub reason_code: Option<String>,
+    pub reason_message: Option<String>,
+    pub at: String,
+}
+
+pub trait Publisher: Send + Sync {
+    fn publish(&self, change: &StatusChange) -> impl Future<Output = StoreResult<()>> + Send;
+}

@@ -1,0 +1,52 @@
+//! Object keys: where documents live in the bucket, and how S3 event keys decode.
+
+use percent_encoding::percent_decode_str;
+
+pub const INCOMING_PREFIX: &str = "incoming/";
+pub const QUARANTINE_PREFIX: &str = "quarantine/";
+
+/// S3 event notifications URL-encode keys form-style: `+` is a space, then
+/// percent escapes. Returns `None` when the escapes do not decode to UTF-8.
+pub fn decode_event_key(raw: &str) -> Option<String> {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced).decode_utf8().ok().map(|c| c.into_owned())
+}
+
+pub fn incoming_key(client_id: &str, document_id: &str) -> String {
+    format!("{INCOMING_PREFIX}{client_id}/{document_id}")
+}
+
+pub fn quarantine_key(client_id: &str, document_id: &str) -> String {
+    format!("{QUARANTINE_PREFIX}{client_id}/{document_id}")
+}
+
+/// Splits `incoming/<client>/<document>` into its parts.
+pub fn parse_incoming_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix(INCOMING_PREFIX)?;
+    let (client, document) = rest.split_once('/')?;
+    if client.is_empty() || document.is_empty() || document.contains('/') {
+        return None;
+    }
+    Some((client, document))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plus_is_space_and_percent_escapes_decode() {
+        assert_eq!(decode_event_key("incoming/a/my+file%2Bv2%20.pdf").as_deref(), Some("incoming/a/my file+v2 .pdf"));
+        assert_eq!(decode_event_key("caf%C3%A9").as_deref(), Some("café"));
+        assert_eq!(decode_event_key("bad%FF"), None);
+    }
+
+    #[test]
+    fn incoming_keys_round_trip() {
+        let key = incoming_key("acme", "doc-1");
+        assert_eq!(parse_incoming_key(&key), Some(("acme", "doc-1")));
+        assert_eq!(parse_incoming_key("incoming/acme/a/b"), None);
+        assert_eq!(parse_incoming_key("quarantine/acme/doc-1"), None);
+        assert_eq!(quarantine_key("acme", "doc-1"), "quarantine/acme/doc-1");
+    }
+}
