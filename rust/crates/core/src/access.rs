@@ -13,7 +13,11 @@ pub enum AccessLevel {
 }
 
 impl AccessLevel {
-    pub const ALL: [AccessLevel; 3] = [AccessLevel::ReadOnly, AccessLevel::ReadWrite, AccessLevel::Admin];
+    pub const ALL: [AccessLevel; 3] = [
+        AccessLevel::ReadOnly,
+        AccessLevel::ReadWrite,
+        AccessLevel::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,7 +41,9 @@ impl FromStr for AccessLevel {
             "read-only" => Ok(AccessLevel::ReadOnly),
             "read-write" => Ok(AccessLevel::ReadWrite),
             "admin" => Ok(AccessLevel::Admin),
-            other => Err(format!("unknown access level {other:?} (expected read-only, read-write or admin)")),
+            other => Err(format!(
+                "unknown access level {other:?} (expected read-only, read-write or admin)"
+            )),
         }
     }
 }
@@ -68,7 +74,9 @@ impl Route {
 
     pub fn method(self) -> &'static str {
         match self {
-            Route::ListDocuments | Route::GetDocument | Route::GetContent | Route::GetAudit => "GET",
+            Route::ListDocuments | Route::GetDocument | Route::GetContent | Route::GetAudit => {
+                "GET"
+            }
             Route::CreateDocument | Route::CreateUpload => "POST",
             Route::DeleteDocument => "DELETE",
         }
@@ -152,7 +160,10 @@ mod tests {
 
     #[test]
     fn stage_arn_strips_method_and_path() {
-        assert_eq!(stage_arn(ARN), Some("arn:aws:execute-api:us-east-1:123456789012:abc123/prod"));
+        assert_eq!(
+            stage_arn(ARN),
+            Some("arn:aws:execute-api:us-east-1:123456789012:abc123/prod")
+        );
         assert_eq!(stage_arn("arn:aws:s3:::bucket/x/y"), None);
         assert_eq!(stage_arn("not-an-arn"), None);
     }
@@ -173,8 +184,14 @@ mod tests {
 
     #[test]
     fn resolves_concrete_paths() {
-        assert_eq!(Route::resolve("GET", "/documents/"), Some((Route::ListDocuments, None)));
-        assert_eq!(Route::resolve("GET", "/documents/d1/audit"), Some((Route::GetAudit, Some("d1".into()))));
+        assert_eq!(
+            Route::resolve("GET", "/documents/"),
+            Some((Route::ListDocuments, None))
+        );
+        assert_eq!(
+            Route::resolve("GET", "/documents/d1/audit"),
+            Some((Route::GetAudit, Some("d1".into())))
+        );
         assert_eq!(Route::resolve("PUT", "/documents/d1"), None);
         assert_eq!(Route::resolve("GET", "/documents/d1/other"), None);
     }
@@ -184,6 +201,9 @@ mod tests {
         for level in AccessLevel::ALL {
             assert_eq!(level.as_str().parse::<AccessLevel>(), Ok(level));
         }
-        assert!("root".parse::<AccessLevel>().unwrap_err().contains("unknown access level"));
+        assert!("root"
+            .parse::<AccessLevel>()
+            .unwrap_err()
+            .contains("unknown access level"));
     }
 }

@@ -35,8 +35,18 @@ pub struct NewAuditEvent {
 }
 
 impl NewAuditEvent {
-    pub fn new(actor: impl Into<String>, action: impl Into<String>, outcome: impl Into<String>, detail: serde_json::Value) -> Self {
-        NewAuditEvent { actor: actor.into(), action: action.into(), outcome: outcome.into(), detail }
+    pub fn new(
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        outcome: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> Self {
+        NewAuditEvent {
+            actor: actor.into(),
+            action: action.into(),
+            outcome: outcome.into(),
+            detail,
+        }
     }
 
     /// Seals the event after `previous` (None for the first event).
@@ -66,7 +76,16 @@ impl NewAuditEvent {
 pub fn event_hash(e: &AuditEvent) -> String {
     let mut h = Sha256::new();
     let seq = e.seq.to_string();
-    for field in [&e.document_id, &seq, &e.at, &e.actor, &e.action, &e.outcome, &e.detail, &e.prev_hash] {
+    for field in [
+        &e.document_id,
+        &seq,
+        &e.at,
+        &e.actor,
+        &e.action,
+        &e.outcome,
+        &e.detail,
+        &e.prev_hash,
+    ] {
         h.update((field.len() as u64).to_be_bytes());
         h.update(field.as_bytes());
     }
@@ -78,7 +97,11 @@ pub enum TamperError {
     #[error("the trail is empty")]
     Empty,
     #[error("event {seq}: belongs to document {found}, not {expected}")]
-    WrongDocument { seq: u64, expected: String, found: String },
+    WrongDocument {
+        seq: u64,
+        expected: String,
+        found: String,
+    },
     #[error("event at position {position} has sequence {seq}: an event was removed or reordered")]
     Gap { position: u64, seq: u64 },
     #[error("event {seq}: content does not match its hash (modified)")]
@@ -96,10 +119,17 @@ pub fn verify_chain(document_id: &str, events: &[AuditEvent]) -> Result<usize, T
     for (i, e) in events.iter().enumerate() {
         let position = i as u64 + 1;
         if e.document_id != document_id {
-            return Err(TamperError::WrongDocument { seq: e.seq, expected: document_id.into(), found: e.document_id.clone() });
+            return Err(TamperError::WrongDocument {
+                seq: e.seq,
+                expected: document_id.into(),
+                found: e.document_id.clone(),
+            });
         }
         if e.seq != position {
-            return Err(TamperError::Gap { position, seq: e.seq });
+            return Err(TamperError::Gap {
+                position,
+                seq: e.seq,
+            });
         }
         if event_hash(e) != e.hash {
             return Err(TamperError::Modified { seq: e.seq });
@@ -110,6 +140,50 @@ pub fn verify_chain(document_id: &str, events: &[AuditEvent]) -> Result<usize, T
         prev = &e.hash;
     }
     Ok(events.len())
+}
+
+/// Appends an event to a document's trail. Concurrent writers race on the
+/// sequence number; the loser re-reads the head and tries again. When
+/// `dedupe` is given and an event already carries it (a redelivered
+/// message), nothing is appended and the existing event is returned.
+pub async fn append_event<R: crate::ports::AuditRepository>(
+    repo: &R,
+    document_id: &str,
+    event: NewAuditEvent,
+    dedupe: Option<&str>,
+) -> Result<AuditEvent, crate::StoreError> {
+    const ATTEMPTS: usize = 5;
+    let mut event = event;
+    if let (Some(d), serde_json::Value::Object(map)) = (dedupe, &mut event.detail) {
+        map.insert("dedupe".into(), serde_json::Value::String(d.to_string()));
+    }
+    for _ in 0..ATTEMPTS {
+        let trail = repo.trail(document_id).await?;
+        if let Some(d) = dedupe {
+            let already = trail.iter().find(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.detail)
+                    .ok()
+                    .and_then(|v| v.get("dedupe").cloned())
+                    == Some(serde_json::Value::String(d.to_string()))
+            });
+            if let Some(existing) = already {
+                return Ok(existing.clone());
+            }
+        }
+        let sealed = event.clone().seal(
+            document_id,
+            trail.last(),
+            crate::time_fmt::format(crate::time_fmt::now()),
+        );
+        match repo.put(&sealed).await {
+            Ok(()) => return Ok(sealed),
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(crate::StoreError::Transient(format!(
+        "audit trail of {document_id} is contended"
+    )))
 }
 
 #[cfg(test)]
@@ -136,18 +210,30 @@ mod tests {
     fn modification_is_detected() {
         let mut t = trail(3);
         t[1].outcome = "denied".into();
-        assert_eq!(verify_chain("d1", &t), Err(TamperError::Modified { seq: 2 }));
+        assert_eq!(
+            verify_chain("d1", &t),
+            Err(TamperError::Modified { seq: 2 })
+        );
     }
 
     #[test]
     fn removal_is_detected_even_with_renumbering_and_rehashing() {
         let mut t = trail(3);
         t.remove(1);
-        assert_eq!(verify_chain("d1", &t), Err(TamperError::Gap { position: 2, seq: 3 }));
+        assert_eq!(
+            verify_chain("d1", &t),
+            Err(TamperError::Gap {
+                position: 2,
+                seq: 3
+            })
+        );
         // An attacker renumbers and re-hashes the survivor: the link still breaks.
         t[1].seq = 2;
         t[1].hash = event_hash(&t[1]);
-        assert_eq!(verify_chain("d1", &t), Err(TamperError::BrokenLink { seq: 2 }));
+        assert_eq!(
+            verify_chain("d1", &t),
+            Err(TamperError::BrokenLink { seq: 2 })
+        );
     }
 
     #[test]
@@ -156,44 +242,21 @@ mod tests {
         t.swap(0, 1);
         assert!(verify_chain("d1", &t).is_err());
         let t = trail(3);
-        assert_eq!(verify_chain("d1", &t[1..]), Err(TamperError::Gap { position: 1, seq: 2 }));
-        assert_eq!(verify_chain("d2", &t), Err(TamperError::WrongDocument { seq: 1, expected: "d2".into(), found: "d1".into() }));
+        assert_eq!(
+            verify_chain("d1", &t[1..]),
+            Err(TamperError::Gap {
+                position: 1,
+                seq: 2
+            })
+        );
+        assert_eq!(
+            verify_chain("d2", &t),
+            Err(TamperError::WrongDocument {
+                seq: 1,
+                expected: "d2".into(),
+                found: "d1".into()
+            })
+        );
         assert_eq!(verify_chain("d1", &[]), Err(TamperError::Empty));
     }
-}
-
-/// Appends an event to a document's trail. Concurrent writers race on the
-/// sequence number; the loser re-reads the head and tries again. When
-/// `dedupe` is given and an event already carries it (a redelivered
-/// message), nothing is appended and the existing event is returned.
-pub async fn append_event<R: crate::ports::AuditRepository>(
-    repo: &R,
-    document_id: &str,
-    event: NewAuditEvent,
-    dedupe: Option<&str>,
-) -> Result<AuditEvent, crate::StoreError> {
-    const ATTEMPTS: usize = 5;
-    let mut event = event;
-    if let (Some(d), serde_json::Value::Object(map)) = (dedupe, &mut event.detail) {
-        map.insert("dedupe".into(), serde_json::Value::String(d.to_string()));
-    }
-    for _ in 0..ATTEMPTS {
-        let trail = repo.trail(document_id).await?;
-        if let Some(d) = dedupe {
-            let already = trail.iter().find(|e| {
-                serde_json::from_str::<serde_json::Value>(&e.detail).ok().and_then(|v| v.get("dedupe").cloned())
-                    == Some(serde_json::Value::String(d.to_string()))
-            });
-            if let Some(existing) = already {
-                return Ok(existing.clone());
-            }
-        }
-        let sealed = event.clone().seal(document_id, trail.last(), crate::time_fmt::format(crate::time_fmt::now()));
-        match repo.put(&sealed).await {
-            Ok(()) => return Ok(sealed),
-            Err(e) if e.is_conflict() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(crate::StoreError::Transient(format!("audit trail of {document_id} is contended")))
 }

@@ -18,8 +18,12 @@ pub enum DocumentStatus {
 }
 
 impl DocumentStatus {
-    pub const ALL: [DocumentStatus; 4] =
-        [DocumentStatus::Pending, DocumentStatus::Processed, DocumentStatus::Rejected, DocumentStatus::Deleted];
+    pub const ALL: [DocumentStatus; 4] = [
+        DocumentStatus::Pending,
+        DocumentStatus::Processed,
+        DocumentStatus::Rejected,
+        DocumentStatus::Deleted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -116,7 +120,11 @@ pub fn normalize_sequencer(sequencer: &str) -> Option<String> {
 
 /// Document ids are derived from the idempotency key when one is given, so a
 /// retried request maps to the same record; otherwise they are random.
-pub fn document_id_for(client_id: &str, idempotency_key: Option<&str>, random: &[u8; 16]) -> String {
+pub fn document_id_for(
+    client_id: &str,
+    idempotency_key: Option<&str>,
+    random: &[u8; 16],
+) -> String {
     match idempotency_key {
         Some(key) => {
             let digest = Sha256::digest(format!("{client_id}\n{key}").as_bytes());
@@ -127,10 +135,17 @@ pub fn document_id_for(client_id: &str, idempotency_key: Option<&str>, random: &
 }
 
 pub fn validate_document_id(id: &str) -> Result<(), DomainError> {
-    if id.len() == 32 && id.starts_with('d') && id[1..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if id.len() == 32
+        && id.starts_with('d')
+        && id[1..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         Ok(())
     } else {
-        Err(DomainError::NotFound(format!("document {id:?} does not exist")))
+        Err(DomainError::NotFound(format!(
+            "document {id:?} does not exist"
+        )))
     }
 }
 
@@ -148,25 +163,39 @@ pub fn validate_idempotency_key(key: &str) -> Result<(), DomainError> {
 /// Filenames are metadata only (never used as paths) but still end up in
 /// headers and logs, so control characters and path separators are refused.
 pub fn validate_filename(name: &str) -> Result<(), DomainError> {
-    let invalid = |message: &str| DomainError::Invalid { field: "filename", message: message.into() };
+    let invalid = |message: &str| DomainError::Invalid {
+        field: "filename",
+        message: message.into(),
+    };
     if name.is_empty() || name.len() > 255 {
         return Err(invalid("must be 1-255 bytes"));
     }
     if name == "." || name == ".." {
         return Err(invalid("must not be '.' or '..'"));
     }
-    if name.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
-        return Err(invalid("must not contain control characters or path separators"));
+    if name
+        .chars()
+        .any(|c| c.is_control() || c == '/' || c == '\\')
+    {
+        return Err(invalid(
+            "must not contain control characters or path separators",
+        ));
     }
     Ok(())
 }
 
 pub fn validate_size(size: u64, max: u64) -> Result<(), DomainError> {
     if size == 0 {
-        return Err(DomainError::Invalid { field: "size", message: "document is empty".into() });
+        return Err(DomainError::Invalid {
+            field: "size",
+            message: "document is empty".into(),
+        });
     }
     if size > max {
-        return Err(DomainError::Invalid { field: "size", message: format!("{size} bytes exceeds the limit of {max} bytes") });
+        return Err(DomainError::Invalid {
+            field: "size",
+            message: format!("{size} bytes exceeds the limit of {max} bytes"),
+        });
     }
     Ok(())
 }

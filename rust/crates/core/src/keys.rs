@@ -20,7 +20,10 @@ pub fn key_id_of_hash(key_hash: &str) -> &str {
 /// Formats 32 random bytes as an API key. API Gateway requires at least 20 characters.
 pub fn format_key(random: &[u8; 32]) -> String {
     use base64::Engine;
-    format!("dpk_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random))
+    format!(
+        "dpk_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +96,10 @@ impl DenyReason {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyDecision {
-    Allow { client_id: String, level: AccessLevel },
+    Allow {
+        client_id: String,
+        level: AccessLevel,
+    },
     Deny(DenyReason),
 }
 
@@ -114,13 +120,18 @@ pub fn decide(record: Option<&ApiKeyRecord>, now: OffsetDateTime) -> KeyDecision
             None => return KeyDecision::Deny(DenyReason::MalformedRecord),
         }
     }
-    KeyDecision::Allow { client_id: record.client_id.clone(), level: record.level }
+    KeyDecision::Allow {
+        client_id: record.client_id.clone(),
+        level: record.level,
+    }
 }
 
 /// Client ids appear in object keys and logs: keep them to a safe alphabet.
 pub fn validate_client_id(client_id: &str) -> Result<(), String> {
     let ok = (1..=64).contains(&client_id.len())
-        && client_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && client_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         && client_id.as_bytes()[0].is_ascii_alphanumeric();
     if ok {
         Ok(())
@@ -154,7 +165,10 @@ mod tests {
     #[test]
     fn hash_is_sha256_hex() {
         // sha256("abc") from FIPS 180-2.
-        assert_eq!(hash_key("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            hash_key("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(key_id_of_hash(&hash_key("abc")), "ba7816bf8f01");
     }
 
@@ -164,23 +178,43 @@ mod tests {
         assert_eq!(decide(None, now), KeyDecision::Deny(DenyReason::UnknownKey));
         assert_eq!(
             decide(Some(&record(KeyStatus::Active, None)), now),
-            KeyDecision::Allow { client_id: "acme".into(), level: AccessLevel::ReadWrite }
+            KeyDecision::Allow {
+                client_id: "acme".into(),
+                level: AccessLevel::ReadWrite
+            }
         );
-        assert_eq!(decide(Some(&record(KeyStatus::Disabled, None)), now), KeyDecision::Deny(DenyReason::Disabled));
-        assert_eq!(decide(Some(&record(KeyStatus::Revoked, None)), now), KeyDecision::Deny(DenyReason::Revoked));
+        assert_eq!(
+            decide(Some(&record(KeyStatus::Disabled, None)), now),
+            KeyDecision::Deny(DenyReason::Disabled)
+        );
+        assert_eq!(
+            decide(Some(&record(KeyStatus::Revoked, None)), now),
+            KeyDecision::Deny(DenyReason::Revoked)
+        );
         let expired = record(KeyStatus::Active, Some("2026-05-31T23:59:59Z"));
-        assert_eq!(decide(Some(&expired), now), KeyDecision::Deny(DenyReason::Expired));
+        assert_eq!(
+            decide(Some(&expired), now),
+            KeyDecision::Deny(DenyReason::Expired)
+        );
         let future = record(KeyStatus::Active, Some("2026-06-02T00:00:00Z"));
-        assert!(matches!(decide(Some(&future), now), KeyDecision::Allow { .. }));
+        assert!(matches!(
+            decide(Some(&future), now),
+            KeyDecision::Allow { .. }
+        ));
         let garbage = record(KeyStatus::Active, Some("tomorrow"));
-        assert_eq!(decide(Some(&garbage), now), KeyDecision::Deny(DenyReason::MalformedRecord));
+        assert_eq!(
+            decide(Some(&garbage), now),
+            KeyDecision::Deny(DenyReason::MalformedRecord)
+        );
     }
 
     #[test]
     fn keys_are_long_and_url_safe() {
         let key = format_key(&[0xff; 32]);
         assert_eq!(key.len(), 4 + 43);
-        assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+        assert!(key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
     }
 
     #[test]

@@ -54,7 +54,10 @@ impl DocumentRepository for MemoryDocuments {
         self.failures.check("documents.create")?;
         let mut items = lock(&self.items);
         if items.contains_key(&document.document_id) {
-            return Err(StoreError::Conflict(format!("document {} exists", document.document_id)));
+            return Err(StoreError::Conflict(format!(
+                "document {} exists",
+                document.document_id
+            )));
         }
         items.insert(document.document_id.clone(), document.clone());
         Ok(())
@@ -64,9 +67,15 @@ impl DocumentRepository for MemoryDocuments {
         self.failures.check("documents.record_outcome")?;
         let mut items = lock(&self.items);
         let Some(doc) = items.get_mut(&o.document_id) else {
-            return Err(StoreError::Conflict(format!("document {} does not exist", o.document_id)));
+            return Err(StoreError::Conflict(format!(
+                "document {} does not exist",
+                o.document_id
+            )));
         };
-        let newer_recorded = doc.source_sequencer.as_deref().is_some_and(|s| s > o.sequencer.as_str());
+        let newer_recorded = doc
+            .source_sequencer
+            .as_deref()
+            .is_some_and(|s| s > o.sequencer.as_str());
         if newer_recorded || doc.status == DocumentStatus::Deleted {
             return Ok(OutcomeWrite::Stale);
         }
@@ -82,7 +91,9 @@ impl DocumentRepository for MemoryDocuments {
         doc.source_sequencer = Some(o.sequencer.clone());
         doc.source_version = o.version_id.clone();
         doc.updated_at = o.updated_at.clone();
-        Ok(OutcomeWrite::Applied { previous })
+        Ok(OutcomeWrite::Applied {
+            previous: Box::new(previous),
+        })
     }
 
     async fn mark_deleted(&self, document_id: &str, at: &str) -> StoreResult<Document> {
@@ -94,14 +105,19 @@ impl DocumentRepository for MemoryDocuments {
                 doc.updated_at = at.to_string();
                 Ok(doc.clone())
             }
-            _ => Err(StoreError::Conflict(format!("document {document_id} is missing or deleted"))),
+            _ => Err(StoreError::Conflict(format!(
+                "document {document_id} is missing or deleted"
+            ))),
         }
     }
 
     async fn list(&self, q: &ListQuery) -> StoreResult<Page<Document>> {
         self.failures.check("documents.list")?;
         let items = lock(&self.items);
-        let after = q.start.as_ref().and_then(|t| t.0.get("document_id").cloned());
+        let after = q
+            .start
+            .as_ref()
+            .and_then(|t| t.0.get("document_id").cloned());
         let mut matching = items
             .values()
             .filter(|d| q.client_id.as_ref().is_none_or(|c| &d.client_id == c))
@@ -109,7 +125,10 @@ impl DocumentRepository for MemoryDocuments {
             .filter(|d| after.as_ref().is_none_or(|a| &d.document_id > a));
         let page: Vec<Document> = matching.by_ref().take(q.limit as usize).cloned().collect();
         let next = match (matching.next(), page.last()) {
-            (Some(_), Some(last)) => Some(PageToken(BTreeMap::from([("document_id".to_string(), last.document_id.clone())]))),
+            (Some(_), Some(last)) => Some(PageToken(BTreeMap::from([(
+                "document_id".to_string(),
+                last.document_id.clone(),
+            )]))),
             _ => None,
         };
         Ok(Page { items: page, next })
@@ -125,7 +144,11 @@ pub struct MemoryAudit {
 impl AuditRepository for MemoryAudit {
     async fn trail(&self, document_id: &str) -> StoreResult<Vec<AuditEvent>> {
         self.failures.check("audit.trail")?;
-        Ok(lock(&self.events).values().filter(|e| e.document_id == document_id).cloned().collect())
+        Ok(lock(&self.events)
+            .values()
+            .filter(|e| e.document_id == document_id)
+            .cloned()
+            .collect())
     }
 
     async fn put(&self, event: &AuditEvent) -> StoreResult<()> {
@@ -133,7 +156,10 @@ impl AuditRepository for MemoryAudit {
         let mut events = lock(&self.events);
         let key = (event.document_id.clone(), event.seq);
         if events.contains_key(&key) {
-            return Err(StoreError::Conflict(format!("audit event {} #{} exists", key.0, key.1)));
+            return Err(StoreError::Conflict(format!(
+                "audit event {} #{} exists",
+                key.0, key.1
+            )));
         }
         events.insert(key, event.clone());
         Ok(())
@@ -167,14 +193,18 @@ impl KeyRepository for MemoryKeys {
 
     async fn set_status(&self, key_hash: &str, status: KeyStatus) -> StoreResult<()> {
         let mut items = lock(&self.items);
-        let rec = items.get_mut(key_hash).ok_or_else(|| StoreError::Conflict("no such key".into()))?;
+        let rec = items
+            .get_mut(key_hash)
+            .ok_or_else(|| StoreError::Conflict("no such key".into()))?;
         rec.status = status;
         Ok(())
     }
 
     async fn set_expiry(&self, key_hash: &str, expires_at: &str) -> StoreResult<()> {
         let mut items = lock(&self.items);
-        let rec = items.get_mut(key_hash).ok_or_else(|| StoreError::Conflict("no such key".into()))?;
+        let rec = items
+            .get_mut(key_hash)
+            .ok_or_else(|| StoreError::Conflict("no such key".into()))?;
         rec.expires_at = Some(expires_at.to_string());
         Ok(())
     }
@@ -195,27 +225,52 @@ pub struct MemoryObjects {
 impl ObjectStore for MemoryObjects {
     async fn put(&self, key: &str, body: Vec<u8>, metadata: &ObjectMetadata) -> StoreResult<()> {
         self.failures.check("objects.put")?;
-        lock(&self.objects).insert(key.to_string(), StoredObject { body, metadata: metadata.clone() });
+        lock(&self.objects).insert(
+            key.to_string(),
+            StoredObject {
+                body,
+                metadata: metadata.clone(),
+            },
+        );
         Ok(())
     }
 
-    async fn download(&self, key: &str, _version: Option<&str>, dest: &Path, max_bytes: u64) -> StoreResult<DownloadedObject> {
+    async fn download(
+        &self,
+        key: &str,
+        _version: Option<&str>,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> StoreResult<DownloadedObject> {
         self.failures.check("objects.download")?;
         let body = lock(&self.objects)
             .get(key)
             .map(|o| o.body.clone())
             .ok_or_else(|| StoreError::Permanent(format!("no object at {key}")))?;
         if body.len() as u64 > max_bytes {
-            return Err(StoreError::Permanent(format!("object exceeds {max_bytes} bytes")));
+            return Err(StoreError::Permanent(format!(
+                "object exceeds {max_bytes} bytes"
+            )));
         }
         std::fs::write(dest, &body).map_err(|e| StoreError::Transient(e.to_string()))?;
-        Ok(DownloadedObject { size: body.len() as u64, sha256: hex::encode(Sha256::digest(&body)) })
+        Ok(DownloadedObject {
+            size: body.len() as u64,
+            sha256: hex::encode(Sha256::digest(&body)),
+        })
     }
 
-    async fn copy(&self, from_key: &str, _from_version: Option<&str>, to_key: &str) -> StoreResult<()> {
+    async fn copy(
+        &self,
+        from_key: &str,
+        _from_version: Option<&str>,
+        to_key: &str,
+    ) -> StoreResult<()> {
         self.failures.check("objects.copy")?;
         let mut objects = lock(&self.objects);
-        let obj = objects.get(from_key).cloned().ok_or_else(|| StoreError::Permanent(format!("no object at {from_key}")))?;
+        let obj = objects
+            .get(from_key)
+            .cloned()
+            .ok_or_else(|| StoreError::Permanent(format!("no object at {from_key}")))?;
         objects.insert(to_key.to_string(), obj);
         Ok(())
     }
@@ -227,7 +282,10 @@ impl ObjectStore for MemoryObjects {
     }
 
     async fn presign_get(&self, key: &str, expires_in: Duration) -> StoreResult<String> {
-        Ok(format!("memory://bucket/{key}?expires={}", expires_in.as_secs()))
+        Ok(format!(
+            "memory://bucket/{key}?expires={}",
+            expires_in.as_secs()
+        ))
     }
 
     async fn presign_post(
@@ -237,11 +295,17 @@ impl ObjectStore for MemoryObjects {
         expires_in: Duration,
         metadata: &BTreeMap<String, String>,
     ) -> StoreResult<PresignedPost> {
-        let mut fields: BTreeMap<String, String> =
-            metadata.iter().map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())).collect();
+        let mut fields: BTreeMap<String, String> = metadata
+            .iter()
+            .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone()))
+            .collect();
         fields.insert("key".into(), key.into());
         fields.insert("content-length-range".into(), format!("1,{max_size}"));
-        Ok(PresignedPost { url: "memory://bucket/".into(), fields, expires_at: format!("+{}s", expires_in.as_secs()) })
+        Ok(PresignedPost {
+            url: "memory://bucket/".into(),
+            fields,
+            expires_at: format!("+{}s", expires_in.as_secs()),
+        })
     }
 }
 

@@ -14,12 +14,18 @@ impl PageToken {
     }
 
     pub fn decode(token: &str) -> Result<PageToken, DomainError> {
-        let invalid = || DomainError::Invalid { field: "next_token", message: "is not a token this API issued".into() };
+        let invalid = || DomainError::Invalid {
+            field: "next_token",
+            message: "is not a token this API issued".into(),
+        };
         if token.len() > 2048 {
             return Err(invalid());
         }
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-        let map: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .map_err(|_| invalid())?;
+        let map: BTreeMap<String, String> =
+            serde_json::from_slice(&bytes).map_err(|_| invalid())?;
         if map.is_empty() || map.len() > 4 {
             return Err(invalid());
         }
@@ -39,10 +45,19 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_garbage_is_rejected() {
-        let t = PageToken(BTreeMap::from([("document_id".into(), "d1".into()), ("client_id".into(), "acme".into())]));
+        let t = PageToken(BTreeMap::from([
+            ("document_id".into(), "d1".into()),
+            ("client_id".into(), "acme".into()),
+        ]));
         assert_eq!(PageToken::decode(&t.encode()), Ok(t));
         assert!(PageToken::decode("!!!").is_err());
-        assert!(PageToken::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("[1]")).is_err());
-        assert!(PageToken::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("{}")).is_err());
+        assert!(
+            PageToken::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("[1]"))
+                .is_err()
+        );
+        assert!(
+            PageToken::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("{}"))
+                .is_err()
+        );
     }
 }

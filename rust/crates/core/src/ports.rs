@@ -43,7 +43,7 @@ pub struct ProcessingOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutcomeWrite {
     /// The outcome was recorded; carries the record as it was before.
-    Applied { previous: Document },
+    Applied { previous: Box<Document> },
     /// A newer (or the same) object version was already recorded, or the
     /// document was deleted: the event is a duplicate or arrived out of order.
     Stale,
@@ -57,26 +57,43 @@ pub trait DocumentRepository: Send + Sync {
     /// recorded before (`source_sequencer <= outcome.sequencer`) and the
     /// document is not deleted. Re-applying the same version is allowed so a
     /// retried invocation can finish its side effects.
-    fn record_outcome(&self, outcome: &ProcessingOutcome) -> impl Future<Output = StoreResult<OutcomeWrite>> + Send;
+    fn record_outcome(
+        &self,
+        outcome: &ProcessingOutcome,
+    ) -> impl Future<Output = StoreResult<OutcomeWrite>> + Send;
     /// Logical delete; `Conflict` if missing or already deleted.
-    fn mark_deleted(&self, document_id: &str, at: &str) -> impl Future<Output = StoreResult<Document>> + Send;
+    fn mark_deleted(
+        &self,
+        document_id: &str,
+        at: &str,
+    ) -> impl Future<Output = StoreResult<Document>> + Send;
     fn list(&self, query: &ListQuery) -> impl Future<Output = StoreResult<Page<Document>>> + Send;
 }
 
 pub trait AuditRepository: Send + Sync {
     /// The whole trail, ordered by sequence number.
-    fn trail(&self, document_id: &str) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
+    fn trail(&self, document_id: &str)
+        -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
     /// Stores an event; `Conflict` if its sequence number is taken.
     fn put(&self, event: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 pub trait KeyRepository: Send + Sync {
-    fn get(&self, key_hash: &str) -> impl Future<Output = StoreResult<Option<ApiKeyRecord>>> + Send;
+    fn get(&self, key_hash: &str)
+        -> impl Future<Output = StoreResult<Option<ApiKeyRecord>>> + Send;
     /// Creates the record; `Conflict` if the hash exists.
     fn create(&self, record: &ApiKeyRecord) -> impl Future<Output = StoreResult<()>> + Send;
     fn list(&self) -> impl Future<Output = StoreResult<Vec<ApiKeyRecord>>> + Send;
-    fn set_status(&self, key_hash: &str, status: KeyStatus) -> impl Future<Output = StoreResult<()>> + Send;
-    fn set_expiry(&self, key_hash: &str, expires_at: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn set_status(
+        &self,
+        key_hash: &str,
+        status: KeyStatus,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    fn set_expiry(
+        &self,
+        key_hash: &str,
+        expires_at: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -94,7 +111,12 @@ pub struct DownloadedObject {
 
 pub trait ObjectStore: Send + Sync {
     /// Stores bytes under `key`, encrypted with the bucket's KMS key.
-    fn put(&self, key: &str, body: Vec<u8>, metadata: &ObjectMetadata) -> impl Future<Output = StoreResult<()>> + Send;
+    fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &ObjectMetadata,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Streams one object version into `dest`, hashing on the way; never
     /// buffers the whole object. Refuses objects larger than `max_bytes`.
     fn download(
@@ -104,9 +126,18 @@ pub trait ObjectStore: Send + Sync {
         dest: &Path,
         max_bytes: u64,
     ) -> impl Future<Output = StoreResult<DownloadedObject>> + Send;
-    fn copy(&self, from_key: &str, from_version: Option<&str>, to_key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    fn copy(
+        &self,
+        from_key: &str,
+        from_version: Option<&str>,
+        to_key: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     fn delete(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
-    fn presign_get(&self, key: &str, expires_in: Duration) -> impl Future<Output = StoreResult<String>> + Send;
+    fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> impl Future<Output = StoreResult<String>> + Send;
     fn presign_post(
         &self,
         key: &str,

@@ -19,7 +19,9 @@ pub struct SigningCredentials {
 
 impl std::fmt::Debug for SigningCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningCredentials").field("access_key_id", &self.access_key_id).finish_non_exhaustive()
+        f.debug_struct("SigningCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -48,7 +50,8 @@ pub struct PresignedPost {
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so construction cannot fail.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -76,12 +79,24 @@ fn amz_date(t: OffsetDateTime) -> (String, String) {
 /// a size within `[min_size, max_size]`, and SSE-KMS with the given key.
 pub fn presigned_post(req: &PostPolicyRequest, creds: &SigningCredentials) -> PresignedPost {
     let (date, stamp) = amz_date(req.now);
-    let credential = format!("{}/{date}/{}/s3/aws4_request", creds.access_key_id, req.region);
+    let credential = format!(
+        "{}/{date}/{}/s3/aws4_request",
+        creds.access_key_id, req.region
+    );
     let mut fields = BTreeMap::new();
     fields.insert("key".to_string(), req.key.clone());
-    fields.insert("x-amz-server-side-encryption".to_string(), "aws:kms".to_string());
-    fields.insert("x-amz-server-side-encryption-aws-kms-key-id".to_string(), req.kms_key_id.clone());
-    fields.insert("x-amz-algorithm".to_string(), "AWS4-HMAC-SHA256".to_string());
+    fields.insert(
+        "x-amz-server-side-encryption".to_string(),
+        "aws:kms".to_string(),
+    );
+    fields.insert(
+        "x-amz-server-side-encryption-aws-kms-key-id".to_string(),
+        req.kms_key_id.clone(),
+    );
+    fields.insert(
+        "x-amz-algorithm".to_string(),
+        "AWS4-HMAC-SHA256".to_string(),
+    );
     fields.insert("x-amz-credential".to_string(), credential);
     fields.insert("x-amz-date".to_string(), stamp);
     if let Some(token) = &creds.session_token {
@@ -92,7 +107,11 @@ pub fn presigned_post(req: &PostPolicyRequest, creds: &SigningCredentials) -> Pr
     }
 
     let mut conditions = vec![json!({"bucket": req.bucket})];
-    conditions.extend(fields.iter().map(|(k, v)| json!(["eq", format!("${k}"), v])));
+    conditions.extend(
+        fields
+            .iter()
+            .map(|(k, v)| json!(["eq", format!("${k}"), v])),
+    );
     conditions.push(json!(["content-length-range", req.min_size, req.max_size]));
     let policy = json!({
         "expiration": crate::time_fmt::format(req.expires_at),
@@ -102,7 +121,11 @@ pub fn presigned_post(req: &PostPolicyRequest, creds: &SigningCredentials) -> Pr
     let key = signing_key(&creds.secret_access_key, &date, &req.region, "s3");
     fields.insert("x-amz-signature".to_string(), sign_policy(&encoded, &key));
     fields.insert("policy".to_string(), encoded);
-    PresignedPost { url: req.url.clone(), fields, expires_at: crate::time_fmt::format(req.expires_at) }
+    PresignedPost {
+        url: req.url.clone(),
+        fields,
+        expires_at: crate::time_fmt::format(req.expires_at),
+    }
 }
 
 #[cfg(test)]
@@ -137,15 +160,31 @@ mod tests {
         let encoded = base64::engine::general_purpose::STANDARD.encode(policy);
         assert!(encoded.starts_with("eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0K"));
         assert!(encoded.ends_with("IngtYW16LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9"));
-        let key = signing_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "20151229", "us-east-1", "s3");
-        assert_eq!(sign_policy(&encoded, &key), "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e");
+        let key = signing_key(
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "20151229",
+            "us-east-1",
+            "s3",
+        );
+        assert_eq!(
+            sign_policy(&encoded, &key),
+            "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e"
+        );
     }
 
     #[test]
     fn matches_the_aws_documented_signing_key_derivation() {
         // "Examples of how to derive a signing key for Signature Version 4".
-        let key = signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
-        assert_eq!(hex::encode(key), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+        let key = signing_key(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20120215",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            hex::encode(key),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
     }
 
     #[test]
@@ -162,10 +201,16 @@ mod tests {
             expires_at: datetime!(2026-01-02 03:19:05 UTC),
             metadata: BTreeMap::from([("client-id".to_string(), "acme".to_string())]),
         };
-        let creds = SigningCredentials { access_key_id: "AKID".into(), secret_access_key: "secret".into(), session_token: Some("tok".into()) };
+        let creds = SigningCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "secret".into(),
+            session_token: Some("tok".into()),
+        };
         let post = presigned_post(&req, &creds);
         let policy: serde_json::Value = serde_json::from_slice(
-            &base64::engine::general_purpose::STANDARD.decode(&post.fields["policy"]).unwrap(),
+            &base64::engine::general_purpose::STANDARD
+                .decode(&post.fields["policy"])
+                .unwrap(),
         )
         .unwrap();
         let conditions = policy["conditions"].as_array().unwrap();
@@ -175,9 +220,15 @@ mod tests {
         assert!(conditions.contains(&json!(["eq", "$x-amz-meta-client-id", "acme"])));
         assert!(conditions.contains(&json!(["eq", "$x-amz-security-token", "tok"])));
         assert_eq!(policy["expiration"], "2026-01-02T03:19:05Z");
-        assert_eq!(post.fields["x-amz-credential"], "AKID/20260102/us-east-1/s3/aws4_request");
+        assert_eq!(
+            post.fields["x-amz-credential"],
+            "AKID/20260102/us-east-1/s3/aws4_request"
+        );
         assert_eq!(post.fields["x-amz-date"], "20260102T030405Z");
         let key = signing_key("secret", "20260102", "us-east-1", "s3");
-        assert_eq!(post.fields["x-amz-signature"], sign_policy(&post.fields["policy"], &key));
+        assert_eq!(
+            post.fields["x-amz-signature"],
+            sign_policy(&post.fields["policy"], &key)
+        );
     }
 }

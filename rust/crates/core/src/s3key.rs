@@ -9,7 +9,10 @@ pub const QUARANTINE_PREFIX: &str = "quarantine/";
 /// percent escapes. Returns `None` when the escapes do not decode to UTF-8.
 pub fn decode_event_key(raw: &str) -> Option<String> {
     let spaced = raw.replace('+', " ");
-    percent_decode_str(&spaced).decode_utf8().ok().map(|c| c.into_owned())
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 pub fn incoming_key(client_id: &str, document_id: &str) -> String {
@@ -36,7 +39,10 @@ mod tests {
 
     #[test]
     fn plus_is_space_and_percent_escapes_decode() {
-        assert_eq!(decode_event_key("incoming/a/my+file%2Bv2%20.pdf").as_deref(), Some("incoming/a/my file+v2 .pdf"));
+        assert_eq!(
+            decode_event_key("incoming/a/my+file%2Bv2%20.pdf").as_deref(),
+            Some("incoming/a/my file+v2 .pdf")
+        );
         assert_eq!(decode_event_key("caf%C3%A9").as_deref(), Some("café"));
         assert_eq!(decode_event_key("bad%FF"), None);
     }

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 pub fn format(t: OffsetDateTime) -> String {
     // Formatting a UTC OffsetDateTime as RFC 3339 cannot fail for years 0..=9999.
-    t.format(&Rfc3339).unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| String::from("1970-01-01T00:00:00Z"))
 }
 
 pub fn parse(s: &str) -> Option<OffsetDateTime> {

@@ -1,0 +1,503 @@
+//! Plain text, CSV, JSON and XML. One streaming pass validates the encoding
+//! and counts lines; JSON and XML get a second, streaming well-formedness pass.
+
+use crate::budget::Deadline;
+use crate::format::{Declared, Format};
+use crate::source::{Cursor, Source};
+use crate::verdict::{Limits, Metadata, Reason, Rejection};
+use quick_xml::events::Event;
+use serde::Deserialize;
+use serde_json::json;
+use std::io::{BufReader, Read};
+
+const CHUNK: usize = 1 << 20;
+
+fn reject(format: &str, reason: Reason, msg: impl Into<String>) -> Rejection {
+    Rejection::new(reason, msg).detected(format)
+}
+
+struct Scan {
+    encoding: &'static str,
+    lines: u64,
+    /// First non-whitespace byte (after any BOM), to tell JSON/XML apart.
+    first: Option<u8>,
+    bom: usize,
+}
+
+pub fn inspect(
+    src: &dyn Source,
+    declared: &Declared,
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<(Format, Metadata), Rejection> {
+    let head = src.read_range(0, 4096).map_err(Rejection::io)?;
+    let lower: Vec<u8> = head.iter().take(512).map(u8::to_ascii_lowercase).collect();
+    let trimmed = trim_start(&lower);
+    if trimmed.starts_with(b"<!doctype html")
+        || trimmed.starts_with(b"<html")
+        || trimmed.starts_with(b"<script")
+    {
+        return Err(reject(
+            "html",
+            Reason::Unsupported,
+            "HTML documents are not supported",
+        ));
+    }
+    let scan = scan(src, &head, deadline)?;
+    let mut meta = Metadata::new();
+    meta.insert("encoding".into(), json!(scan.encoding));
+    meta.insert("lines".into(), json!(scan.lines));
+    let format = match scan.first {
+        Some(b'{') | Some(b'[') if scan.encoding == "utf-8" => {
+            json_check(src, scan.bom as u64, limits, deadline)?;
+            Format::Json
+        }
+        Some(b'<') => {
+            let elements = xml_check(src, scan.bom as u64, limits, deadline)?;
+            meta.insert("elements".into(), json!(elements));
+            Format::Xml
+        }
+        _ if declared.declared_format() == Some(Format::Csv)
+            || declared
+                .filename
+                .as_deref()
+                .and_then(Format::from_extension)
+                == Some(Format::Csv) =>
+        {
+            let (columns, header) = csv_check(src, scan.bom as u64, deadline)?;
+            meta.insert("columns".into(), json!(columns));
+            meta.insert("header".into(), json!(header));
+            Format::Csv
+        }
+        _ => Format::Text,
+    };
+    Ok((format, meta))
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[i..]
+}
+
+/// Validates UTF-8 (or identifies a legacy encoding) and counts lines, in
+/// fixed-size chunks so memory does not depend on the file size.
+fn scan(src: &dyn Source, head: &[u8], deadline: &Deadline) -> Result<Scan, Rejection> {
+    let (bom, bom_encoding) = match head {
+        [0xef, 0xbb, 0xbf, ..] => (3, None),
+        [0xff, 0xfe, ..] => (2, Some("utf-16le")),
+        [0xfe, 0xff, ..] => (2, Some("utf-16be")),
+        _ => (0, None),
+    };
+    if let Some(encoding) = bom_encoding {
+        return scan_utf16(src, encoding, deadline);
+    }
+    let first = trim_start(&head[bom.min(head.len())..]).first().copied();
+    let mut reader = Cursor::new(src, bom as u64, src.len());
+    let mut buf = vec![0u8; CHUNK + 4];
+    let mut carry = 0usize;
+    let mut lines = 0u64;
+    let mut last_byte = b'\n';
+    let mut utf8 = true;
+    loop {
+        deadline.check()?;
+        let n = read_full(&mut reader, &mut buf[carry..CHUNK + carry])?;
+        if n == 0 {
+            if carry > 0 {
+                utf8 = false;
+            }
+            break;
+        }
+        let filled = carry + n;
+        let chunk = &buf[carry..filled];
+        if memchr::memchr(0, chunk).is_some() {
+            return Err(reject(
+                "binary",
+                Reason::Unsupported,
+                "binary data (NUL bytes) is not a supported document format",
+            ));
+        }
+        lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        last_byte = chunk[chunk.len() - 1];
+        if utf8 {
+            match std::str::from_utf8(&buf[..filled]) {
+                Ok(_) => carry = 0,
+                Err(e) if e.error_len().is_none() => {
+                    // A character split across chunks: carry its bytes over.
+                    let valid = e.valid_up_to();
+                    buf.copy_within(valid..filled, 0);
+                    carry = filled - valid;
+                }
+                Err(_) => {
+                    utf8 = false;
+                    carry = 0;
+                }
+            }
+        }
+    }
+    if last_byte != b'\n' {
+        lines += 1;
+    }
+    let encoding = if utf8 {
+        "utf-8"
+    } else {
+        let sample = src.read_range(0, 64 * 1024).map_err(Rejection::io)?;
+        let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+        detector.feed(&sample, sample.len() as u64 == src.len());
+        let guess = detector.guess(None, chardetng::Utf8Detection::Allow);
+        if guess == encoding_rs::UTF_8 {
+            return Err(reject(
+                "text",
+                Reason::Malformed,
+                "the text is not valid UTF-8 and no other encoding fits",
+            ));
+        }
+        guess.name()
+    };
+    Ok(Scan {
+        encoding,
+        lines,
+        first,
+        bom,
+    })
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, Rejection> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = r.read(&mut buf[filled..]).map_err(Rejection::io)?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+fn scan_utf16(
+    src: &dyn Source,
+    encoding: &'static str,
+    deadline: &Deadline,
+) -> Result<Scan, Rejection> {
+    let little = encoding == "utf-16le";
+    let mut reader = Cursor::new(src, 2, src.len());
+    let mut buf = vec![0u8; CHUNK];
+    let mut lines = 0u64;
+    let mut pending_high = false;
+    let mut odd = None;
+    loop {
+        deadline.check()?;
+        let n = read_full(&mut reader, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut bytes: Vec<u8> = odd.take().into_iter().collect();
+        bytes.extend_from_slice(&buf[..n]);
+        let units = bytes.len() / 2;
+        if bytes.len() % 2 == 1 {
+            odd = bytes.last().copied();
+        }
+        for i in 0..units {
+            let u = if little {
+                u16::from_le_bytes([bytes[2 * i], bytes[2 * i + 1]])
+            } else {
+                u16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]])
+            };
+            match u {
+                0xd800..=0xdbff if !pending_high => pending_high = true,
+                0xdc00..=0xdfff if pending_high => pending_high = false,
+                0xd800..=0xdfff => {
+                    return Err(reject(
+                        "text",
+                        Reason::Malformed,
+                        "invalid UTF-16 surrogate",
+                    ))
+                }
+                0 => {
+                    return Err(reject(
+                        "binary",
+                        Reason::Unsupported,
+                        "binary data (NUL characters) is not a supported document format",
+                    ))
+                }
+                _ if pending_high => {
+                    return Err(reject(
+                        "text",
+                        Reason::Malformed,
+                        "invalid UTF-16 surrogate",
+                    ))
+                }
+                0x0a => lines += 1,
+                _ => {}
+            }
+        }
+    }
+    if odd.is_some() || pending_high {
+        return Err(reject(
+            "text",
+            Reason::Truncated,
+            "the UTF-16 text ends mid-character",
+        ));
+    }
+    Ok(Scan {
+        encoding,
+        lines: lines + 1,
+        first: None,
+        bom: 2,
+    })
+}
+
+fn json_check(
+    src: &dyn Source,
+    start: u64,
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<(), Rejection> {
+    deadline.check()?;
+    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(src, start, src.len()));
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    // Skip recurses through deserialize_any, so serde_json's own recursion
+    // limit (128 levels) bounds nesting; `text_max_depth` documents it.
+    debug_assert!(limits.text_max_depth <= 128);
+    Skip::deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(|e| {
+            reject(
+                "json",
+                Reason::Malformed,
+                format!("the JSON is not well-formed: {e}"),
+            )
+        })
+}
+
+fn xml_check(
+    src: &dyn Source,
+    start: u64,
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<u64, Rejection> {
+    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(src, start, src.len()));
+    let mut xml = quick_xml::Reader::from_reader(reader);
+    xml.config_mut().check_end_names = true;
+    let mut buf = Vec::new();
+    let (mut depth, mut elements, mut roots) = (0u32, 0u64, 0u32);
+    loop {
+        if elements % 4096 == 0 {
+            deadline.check()?;
+        }
+        let event = xml.read_event_into(&mut buf).map_err(|e| {
+            reject(
+                "xml",
+                Reason::Malformed,
+                format!("the XML is not well-formed: {e}"),
+            )
+        })?;
+        match event {
+            Event::DocType(_) => {
+                return Err(reject(
+                    "xml",
+                    Reason::XmlDoctype,
+                    "XML with a DOCTYPE is refused (entity expansion)",
+                ));
+            }
+            Event::Start(_) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                depth += 1;
+                elements += 1;
+                if depth > limits.text_max_depth {
+                    return Err(reject(
+                        "xml",
+                        Reason::TooComplex,
+                        format!("XML nests deeper than {} levels", limits.text_max_depth),
+                    ));
+                }
+            }
+            Event::Empty(_) => {
+                if depth == 0 {
+                    roots += 1;
+                }
+                elements += 1;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(t) if depth == 0 && !t.trim().is_empty() => {
+                return Err(reject(
+                    "xml",
+                    Reason::Malformed,
+                    "the XML has text outside its root element",
+                ));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if depth != 0 {
+        return Err(reject(
+            "xml",
+            Reason::Truncated,
+            "the XML ends inside an element",
+        ));
+    }
+    if roots != 1 {
+        return Err(reject(
+            "xml",
+            Reason::Malformed,
+            format!("the XML has {roots} root elements"),
+        ));
+    }
+    Ok(elements)
+}
+
+/// RFC 4180 CSV: every record must have as many fields as the header.
+fn csv_check(
+    src: &dyn Source,
+    start: u64,
+    deadline: &Deadline,
+) -> Result<(u64, Vec<String>), Rejection> {
+    let mut reader = Cursor::new(src, start, src.len());
+    let mut buf = vec![0u8; CHUNK];
+    let (mut in_quotes, mut fields, mut record) = (false, 1u64, 0u64);
+    let mut header: Vec<String> = Vec::new();
+    let mut field = Vec::new();
+    let mut columns = 0u64;
+    let mut record_has_data = false;
+    let mut prev_quote = false;
+    loop {
+        deadline.check()?;
+        let n = read_full(&mut reader, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for &b in &buf[..n] {
+            if in_quotes {
+                if b == b'"' {
+                    in_quotes = false;
+                    prev_quote = true;
+                } else if record == 0 {
+                    field.push(b);
+                }
+                continue;
+            }
+            match b {
+                b'"' => {
+                    if prev_quote && record == 0 {
+                        field.push(b'"');
+                    }
+                    in_quotes = true;
+                    record_has_data = true;
+                }
+                b',' => {
+                    fields += 1;
+                    if record == 0 {
+                        header.push(String::from_utf8_lossy(&field).trim().to_string());
+                        field.clear();
+                    }
+                }
+                b'\n' => {
+                    if record == 0 {
+                        header.push(
+                            String::from_utf8_lossy(&field)
+                                .trim_end_matches('\r')
+                                .trim()
+                                .to_string(),
+                        );
+                        field.clear();
+                        columns = fields;
+                    } else if (record_has_data || fields > 1) && fields != columns {
+                        return Err(reject(
+                            "csv",
+                            Reason::Malformed,
+                            format!(
+                                "record {} has {fields} fields; the header has {columns}",
+                                record + 1
+                            ),
+                        ));
+                    }
+                    record += 1;
+                    fields = 1;
+                    record_has_data = false;
+                }
+                b'\r' => {}
+                _ => {
+                    record_has_data = true;
+                    if record == 0 {
+                        field.push(b);
+                    }
+                }
+            }
+            prev_quote = false;
+        }
+    }
+    if in_quotes {
+        return Err(reject(
+            "csv",
+            Reason::Truncated,
+            "the CSV ends inside a quoted field",
+        ));
+    }
+    if record == 0 {
+        header.push(String::from_utf8_lossy(&field).trim().to_string());
+        columns = fields;
+    } else if (record_has_data || fields > 1) && fields != columns {
+        return Err(reject(
+            "csv",
+            Reason::Malformed,
+            format!(
+                "record {} has {fields} fields; the header has {columns}",
+                record + 1
+            ),
+        ));
+    }
+    header.truncate(256);
+    Ok((columns, header))
+}
+
+/// Walks any JSON value without keeping it. Unlike `IgnoredAny` (which skips
+/// iteratively), it recurses, so serde_json's recursion limit applies.
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}

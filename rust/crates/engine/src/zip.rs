@@ -1,0 +1,484 @@
+//! ZIP containers (OOXML and ODF). The central directory is parsed by hand so
+//! every entry can be checked before anything is inflated: entry count,
+//! declared sizes, compression ratio, overlapping or unsafe entries. Then each
+//! entry is inflated as a stream (output discarded unless it is a small
+//! metadata part), verifying its real size and CRC. Nothing touches disk.
+
+use crate::budget::Deadline;
+use crate::detect::find_zip_end;
+use crate::format::Format;
+use crate::source::{Cursor, Source};
+use crate::verdict::{Limits, Metadata, Reason, Rejection};
+use crate::xmlmeta;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::Read;
+
+const ZIP: &str = "zip";
+/// Metadata parts are small; larger ones are not parsed.
+const MAX_META_PART: u64 = 1 << 20;
+
+fn reject(reason: Reason, msg: impl Into<String>) -> Rejection {
+    Rejection::new(reason, msg).detected(ZIP)
+}
+
+fn le16(b: &[u8], at: usize) -> u64 {
+    u16::from_le_bytes([b[at], b[at + 1]]) as u64
+}
+
+fn le32(b: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as u64
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    method: u64,
+    flags: u64,
+    crc: u32,
+    compressed: u64,
+    uncompressed: u64,
+    local_offset: u64,
+}
+
+pub fn inspect(
+    src: &dyn Source,
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<(Format, Metadata), Rejection> {
+    let len = src.len();
+    let eocd_at = find_zip_end(src).ok_or_else(|| {
+        reject(
+            Reason::Truncated,
+            "no end-of-central-directory record ends the file (truncated or trailing data)",
+        )
+    })?;
+    let eocd = src.read_range(eocd_at, 22).map_err(Rejection::io)?;
+    let (disk_entries, total_entries) = (le16(&eocd, 8), le16(&eocd, 10));
+    let (cd_size, cd_offset) = (le32(&eocd, 12), le32(&eocd, 16));
+    if total_entries == 0xffff || cd_offset == 0xffff_ffff || cd_size == 0xffff_ffff {
+        return Err(reject(
+            Reason::Unsupported,
+            "ZIP64 archives are not supported for office documents",
+        ));
+    }
+    if disk_entries != total_entries || le16(&eocd, 4) != 0 {
+        return Err(reject(
+            Reason::Malformed,
+            "multi-disk archives are not supported",
+        ));
+    }
+    if total_entries > limits.zip_max_entries {
+        return Err(reject(
+            Reason::ZipTooManyEntries,
+            format!(
+                "{total_entries} entries exceeds the limit of {}",
+                limits.zip_max_entries
+            ),
+        ));
+    }
+    if cd_offset + cd_size != eocd_at {
+        return Err(reject(
+            Reason::Malformed,
+            "the central directory does not end where the end record says",
+        ));
+    }
+    let cd = src
+        .read_range(cd_offset, cd_size as usize)
+        .map_err(Rejection::io)?;
+    let entries = parse_central_directory(&cd, total_entries, deadline)?;
+    check_entries(&entries, limits)?;
+    check_layout(src, &entries, cd_offset, deadline)?;
+
+    let format = classify(src, &entries)?;
+    // Verify every entry by inflating it; keep the small metadata parts.
+    let wanted = metadata_parts(format);
+    let mut parts: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    for e in &entries {
+        deadline.check()?;
+        let keep = wanted.contains(&e.name.as_str()) && e.uncompressed <= MAX_META_PART;
+        let data = verify_entry(src, e, keep, deadline)?;
+        if keep {
+            parts.insert(
+                wanted.iter().find(|w| **w == e.name).copied().unwrap_or(""),
+                data,
+            );
+        }
+    }
+    let _ = len;
+    let mut meta = office_metadata(format, &parts);
+    meta.insert("entries".into(), json!(entries.len()));
+    Ok((format, meta))
+}
+
+fn parse_central_directory(
+    cd: &[u8],
+    count: u64,
+    deadline: &Deadline,
+) -> Result<Vec<Entry>, Rejection> {
+    let mut entries = Vec::with_capacity(count.min(10_000) as usize);
+    let mut p = 0usize;
+    for _ in 0..count {
+        deadline.check()?;
+        if p + 46 > cd.len() || &cd[p..p + 4] != b"PK\x01\x02" {
+            return Err(reject(
+                Reason::Malformed,
+                "the central directory is corrupt",
+            ));
+        }
+        let (name_len, extra_len, comment_len) = (
+            le16(cd, p + 28) as usize,
+            le16(cd, p + 30) as usize,
+            le16(cd, p + 32) as usize,
+        );
+        let end = p + 46 + name_len + extra_len + comment_len;
+        if end > cd.len() {
+            return Err(reject(
+                Reason::Malformed,
+                "the central directory is corrupt",
+            ));
+        }
+        let name = String::from_utf8_lossy(&cd[p + 46..p + 46 + name_len]).into_owned();
+        entries.push(Entry {
+            name,
+            flags: le16(cd, p + 8),
+            method: le16(cd, p + 10),
+            crc: le32(cd, p + 16) as u32,
+            compressed: le32(cd, p + 20),
+            uncompressed: le32(cd, p + 24),
+            local_offset: le32(cd, p + 42),
+        });
+        p = end;
+    }
+    if p != cd.len() {
+        return Err(reject(
+            Reason::Malformed,
+            "the central directory has trailing bytes",
+        ));
+    }
+    Ok(entries)
+}
+
+fn unsafe_name(name: &str) -> bool {
+    name.starts_with('/')
+        || name.starts_with('\\')
+        || name.as_bytes().get(1) == Some(&b':')
+        || name.split(['/', '\\']).any(|c| c == "..")
+        || name.chars().any(|c| c.is_control())
+}
+
+fn check_entries(entries: &[Entry], limits: &Limits) -> Result<(), Rejection> {
+    let mut total = 0u64;
+    for e in entries {
+        if unsafe_name(&e.name) {
+            return Err(reject(
+                Reason::ZipUnsafePath,
+                format!("entry {:?} has an absolute or parent-relative path", e.name),
+            ));
+        }
+        if e.flags & 1 != 0 {
+            return Err(reject(
+                Reason::Encrypted,
+                format!("entry {:?} is encrypted", e.name),
+            ));
+        }
+        if e.method != 0 && e.method != 8 {
+            return Err(reject(
+                Reason::Unsupported,
+                format!("entry {:?} uses compression method {}", e.name, e.method),
+            ));
+        }
+        if e.method == 0 && e.compressed != e.uncompressed {
+            return Err(reject(
+                Reason::ZipSizeMismatch,
+                format!("stored entry {:?} has inconsistent sizes", e.name),
+            ));
+        }
+        total = total.saturating_add(e.uncompressed);
+        // Tiny entries compress extremely well legitimately; judge ratios only
+        // where the output is big enough to hurt.
+        if e.uncompressed > 1 << 20 && e.uncompressed / e.compressed.max(1) > limits.zip_max_ratio {
+            return Err(reject(
+                Reason::ZipCompressionRatio,
+                format!(
+                    "entry {:?} expands {}x, above the limit of {}x",
+                    e.name,
+                    e.uncompressed / e.compressed.max(1),
+                    limits.zip_max_ratio
+                ),
+            ));
+        }
+    }
+    if total > limits.zip_max_total_uncompressed {
+        return Err(reject(
+            Reason::ZipTooLarge,
+            format!(
+                "entries declare {total} bytes in total, above the limit of {}",
+                limits.zip_max_total_uncompressed
+            ),
+        ));
+    }
+    let mut names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return Err(reject(
+            Reason::ZipOverlappingEntries,
+            "two entries have the same name",
+        ));
+    }
+    Ok(())
+}
+
+/// Entries must start at 0, follow each other without overlapping, and end
+/// before the central directory: overlapping entries are how quine bombs and
+/// parser-confusion attacks work.
+fn check_layout(
+    src: &dyn Source,
+    entries: &[Entry],
+    cd_offset: u64,
+    deadline: &Deadline,
+) -> Result<(), Rejection> {
+    let mut spans: Vec<(u64, u64, &str)> = Vec::with_capacity(entries.len());
+    for e in entries {
+        deadline.check()?;
+        let lh = src.read_range(e.local_offset, 30).map_err(Rejection::io)?;
+        if lh.len() < 30 || &lh[..4] != b"PK\x03\x04" {
+            return Err(reject(
+                Reason::Malformed,
+                format!("entry {:?} has no local header", e.name),
+            ));
+        }
+        let header_len = 30 + le16(&lh, 26) + le16(&lh, 28);
+        let local_name = src
+            .read_range(e.local_offset + 30, le16(&lh, 26) as usize)
+            .map_err(Rejection::io)?;
+        if local_name != e.name.as_bytes() {
+            return Err(reject(
+                Reason::Malformed,
+                format!(
+                    "entry {:?} has a different name in its local header",
+                    e.name
+                ),
+            ));
+        }
+        let descriptor = if e.flags & 8 != 0 { 16 } else { 0 };
+        spans.push((
+            e.local_offset,
+            e.local_offset + header_len + e.compressed + descriptor,
+            &e.name,
+        ));
+    }
+    spans.sort_unstable();
+    if spans.first().is_some_and(|s| s.0 != 0) {
+        return Err(reject(
+            Reason::LeadingData,
+            "data precedes the first ZIP entry",
+        ));
+    }
+    for w in spans.windows(2) {
+        if w[0].1 > w[1].0 {
+            return Err(reject(
+                Reason::ZipOverlappingEntries,
+                format!("entries {:?} and {:?} overlap", w[0].2, w[1].2),
+            ));
+        }
+    }
+    if spans.last().is_some_and(|s| s.1 > cd_offset) {
+        return Err(reject(
+            Reason::ZipOverlappingEntries,
+            "an entry overlaps the central directory",
+        ));
+    }
+    Ok(())
+}
+
+fn data_offset(src: &dyn Source, e: &Entry) -> Result<u64, Rejection> {
+    let lh = src.read_range(e.local_offset, 30).map_err(Rejection::io)?;
+    Ok(e.local_offset + 30 + le16(&lh, 26) + le16(&lh, 28))
+}
+
+/// Inflates one entry, refusing to produce more than its declared size and
+/// checking its CRC. Returns the data when `keep` is set.
+fn verify_entry(
+    src: &dyn Source,
+    e: &Entry,
+    keep: bool,
+    deadline: &Deadline,
+) -> Result<Vec<u8>, Rejection> {
+    let start = data_offset(src, e)?;
+    let raw = Cursor::new(src, start, start + e.compressed);
+    let mut reader: Box<dyn Read> = if e.method == 8 {
+        Box::new(flate2::read::DeflateDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
+    let mut crc = flate2::Crc::new();
+    let mut kept = Vec::new();
+    let mut produced = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        deadline.check()?;
+        let n = reader.read(&mut buf).map_err(|err| {
+            reject(
+                Reason::Malformed,
+                format!("entry {:?} does not inflate: {err}", e.name),
+            )
+        })?;
+        if n == 0 {
+            break;
+        }
+        produced += n as u64;
+        if produced > e.uncompressed {
+            return Err(reject(
+                Reason::ZipSizeMismatch,
+                format!(
+                    "entry {:?} inflates beyond its declared {} bytes",
+                    e.name, e.uncompressed
+                ),
+            ));
+        }
+        crc.update(&buf[..n]);
+        if keep {
+            kept.extend_from_slice(&buf[..n]);
+        }
+    }
+    if produced != e.uncompressed {
+        return Err(reject(
+            Reason::ZipSizeMismatch,
+            format!(
+                "entry {:?} is {produced} bytes, not the declared {}",
+                e.name, e.uncompressed
+            ),
+        ));
+    }
+    if crc.sum() != e.crc {
+        return Err(reject(
+            Reason::Malformed,
+            format!("entry {:?} fails its CRC check", e.name),
+        ));
+    }
+    Ok(kept)
+}
+
+fn classify(src: &dyn Source, entries: &[Entry]) -> Result<Format, Rejection> {
+    let has = |n: &str| entries.iter().any(|e| e.name == n);
+    if has("[Content_Types].xml") {
+        if has("word/document.xml") {
+            return Ok(Format::Docx);
+        }
+        if has("xl/workbook.xml") {
+            return Ok(Format::Xlsx);
+        }
+        if has("ppt/presentation.xml") {
+            return Ok(Format::Pptx);
+        }
+    }
+    // ODF: the first entry is an uncompressed `mimetype` naming the type.
+    if let Some(first) = entries.iter().min_by_key(|e| e.local_offset) {
+        if first.name == "mimetype" && first.method == 0 && first.uncompressed <= 128 {
+            let mime = src
+                .read_range(data_offset(src, first)?, first.uncompressed as usize)
+                .map_err(Rejection::io)?;
+            let format = match mime.as_slice() {
+                b"application/vnd.oasis.opendocument.text" => Some(Format::Odt),
+                b"application/vnd.oasis.opendocument.spreadsheet" => Some(Format::Ods),
+                b"application/vnd.oasis.opendocument.presentation" => Some(Format::Odp),
+                _ => None,
+            };
+            if let Some(f) = format {
+                if has("content.xml") {
+                    return Ok(f);
+                }
+            }
+        }
+    }
+    let what = if has("META-INF/MANIFEST.MF") || entries.iter().any(|e| e.name.ends_with(".class"))
+    {
+        "java archive"
+    } else {
+        "zip archive"
+    };
+    Err(Rejection::new(
+        Reason::Unsupported,
+        format!("a {what} that is not an office document is not supported"),
+    )
+    .detected(what))
+}
+
+fn metadata_parts(format: Format) -> &'static [&'static str] {
+    match format {
+        Format::Docx | Format::Pptx => &["docProps/core.xml", "docProps/app.xml"],
+        Format::Xlsx => &["docProps/core.xml", "docProps/app.xml", "xl/workbook.xml"],
+        _ => &["meta.xml"],
+    }
+}
+
+fn office_metadata(format: Format, parts: &BTreeMap<&str, Vec<u8>>) -> Metadata {
+    let mut meta = Metadata::new();
+    fn put(meta: &mut Metadata, key: &str, value: Option<&String>) {
+        if let Some(v) = value {
+            let json = v
+                .parse::<u64>()
+                .map(|n| json!(n))
+                .unwrap_or_else(|_| json!(v));
+            meta.insert(key.to_string(), json);
+        }
+    }
+    if let Some(core) = parts.get("docProps/core.xml").and_then(|x| {
+        xmlmeta::extract(
+            x,
+            &["title", "creator", "created", "modified", "lastModifiedBy"],
+            &[],
+        )
+    }) {
+        put(&mut meta, "title", core.get("title"));
+        put(&mut meta, "author", core.get("creator"));
+        put(&mut meta, "created", core.get("created"));
+        put(&mut meta, "modified", core.get("modified"));
+    }
+    if let Some(app) = parts
+        .get("docProps/app.xml")
+        .and_then(|x| xmlmeta::extract(x, &["Pages", "Words", "Slides", "Application"], &[]))
+    {
+        put(&mut meta, "pages", app.get("Pages"));
+        put(&mut meta, "words", app.get("Words"));
+        put(&mut meta, "slides", app.get("Slides"));
+        put(&mut meta, "application", app.get("Application"));
+    }
+    if let Some(n) = parts
+        .get("xl/workbook.xml")
+        .and_then(|x| xmlmeta::count_elements(x, "sheet"))
+    {
+        meta.insert("sheets".into(), json!(n));
+    }
+    if let Some(odf) = parts.get("meta.xml").and_then(|x| {
+        xmlmeta::extract(
+            x,
+            &[
+                "title",
+                "initial-creator",
+                "creator",
+                "creation-date",
+                "date",
+                "generator",
+            ],
+            &["page-count", "word-count", "table-count", "object-count"],
+        )
+    }) {
+        put(&mut meta, "title", odf.get("title"));
+        put(
+            &mut meta,
+            "author",
+            odf.get("initial-creator").or(odf.get("creator")),
+        );
+        put(&mut meta, "created", odf.get("creation-date"));
+        put(&mut meta, "modified", odf.get("date"));
+        put(&mut meta, "application", odf.get("generator"));
+        put(&mut meta, "pages", odf.get("page-count"));
+        put(&mut meta, "words", odf.get("word-count"));
+        if format == Format::Ods {
+            put(&mut meta, "sheets", odf.get("table-count"));
+        }
+    }
+    meta
+}

