@@ -1,0 +1,140 @@
+//! Engine throughput against raw SHA-256 of the same bytes, and peak RSS for
+//! a 10 MiB and a 1 GiB document, measured in one run on one machine.
+//!
+//!     cargo bench -p docproc-engine --bench throughput [-- --size-mib N]
+//!
+//! Each measurement runs in a child process (this binary re-executed) so the
+//! peak RSS it reports (VmHWM) belongs to that measurement alone.
+
+use docproc_engine::{inspect, inspect_file, sha256_file, Declared, FileSource, Limits};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    kib / 1024.0
+}
+
+/// A UTF-8 log-like text document of exactly `bytes` bytes.
+fn generate(path: &Path, bytes: u64) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut written = 0u64;
+    let mut i = 0u64;
+    while written < bytes {
+        let line = format!(
+            "2026-11-28T00:00:{:02}Z INFO docproc request={i:016x} status=ok latency_ms={} café\n",
+            i % 60,
+            i % 997
+        );
+        let take = (bytes - written).min(line.len() as u64) as usize;
+        out.write_all(&line.as_bytes()[..take])?;
+        written += take as u64;
+        i += 1;
+    }
+    out.flush()
+}
+
+fn child(mode: &str, path: &Path) {
+    let declared = Declared::new("bench.txt", "text/plain");
+    let started = Instant::now();
+    let detail = match mode {
+        "sha256" => sha256_file(path)
+            .map(|h| h[..12].to_string())
+            .unwrap_or_else(|e| e.to_string()),
+        "engine" => {
+            let src =
+                FileSource::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+            format!(
+                "{:?}",
+                inspect(&src, &declared, &Limits::default()).reason()
+            )
+        }
+        _ => inspect_file(path, &declared, &Limits::default())
+            .map(|r| format!("{:?}", r.verdict.reason()))
+            .unwrap_or_else(|e| e.to_string()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!("{secs} {} {detail}", peak_rss_mib());
+}
+
+fn measure(mode: &str, path: &Path) -> (f64, f64) {
+    let out = Command::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("throughput")))
+        .args(["--child", mode])
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("re-exec: {e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    let secs = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN);
+    let rss = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN);
+    (secs, rss)
+}
+
+/// Wall time of `openssl dgst -sha256`, a second baseline, when installed.
+fn openssl_seconds(path: &Path) -> Option<f64> {
+    let started = Instant::now();
+    let status = Command::new("openssl")
+        .args(["dgst", "-sha256"])
+        .arg(path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .ok()?;
+    status.success().then(|| started.elapsed().as_secs_f64())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        child(&args[2], Path::new(&args[3]));
+        return;
+    }
+    let big_mib: u64 = args
+        .iter()
+        .position(|a| a == "--size-mib")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1024);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    println!("ratios are against sha2 in this run; the engine alone excludes hashing, hash+engine is `docproc inspect`");
+    println!(
+        "{:<10} {:<14} {:>9} {:>10} {:>13} {:>14}",
+        "size", "measurement", "seconds", "MiB/s", "vs sha256", "peak RSS MiB"
+    );
+    for mib in [10, big_mib] {
+        let path = dir.path().join(format!("doc-{mib}.txt"));
+        generate(&path, mib << 20).unwrap_or_else(|e| panic!("generate: {e}"));
+        // Warm the page cache so every measurement reads the same way.
+        let _ = measure("sha256", &path);
+        let (sha_s, sha_rss) = measure("sha256", &path);
+        let mut rows = vec![("sha256 (sha2)", (sha_s, sha_rss))];
+        if let Some(secs) = openssl_seconds(&path) {
+            rows.push(("openssl dgst", (secs, f64::NAN)));
+        }
+        rows.push(("engine", measure("engine", &path)));
+        rows.push(("hash+engine", measure("both", &path)));
+        for (mode, (secs, rss)) in rows {
+            println!(
+                "{:<10} {:<14} {:>9.3} {:>10.0} {:>12.1}% {:>14.1}",
+                format!("{mib} MiB"),
+                mode,
+                secs,
+                mib as f64 / secs,
+                100.0 * sha_s / secs,
+                rss
+            );
+        }
+    }
+}
