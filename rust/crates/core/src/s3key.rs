@@ -19,8 +19,13 @@ pub fn incoming_key(client_id: &str, document_id: &str) -> String {
     format!("{INCOMING_PREFIX}{client_id}/{document_id}")
 }
 
-pub fn quarantine_key(client_id: &str, document_id: &str) -> String {
-    format!("{QUARANTINE_PREFIX}{client_id}/{document_id}")
+/// Quarantined copies are per object version (its sequencer), so a late event
+/// for an older version can never overwrite a newer quarantined copy.
+pub fn quarantine_key(client_id: &str, document_id: &str, sequencer: &str) -> String {
+    format!(
+        "{QUARANTINE_PREFIX}{client_id}/{document_id}/{}",
+        sequencer.trim_start_matches('0')
+    )
 }
 
 /// Splits `incoming/<client>/<document>` into its parts.
@@ -53,6 +58,9 @@ mod tests {
         assert_eq!(parse_incoming_key(&key), Some(("acme", "doc-1")));
         assert_eq!(parse_incoming_key("incoming/acme/a/b"), None);
         assert_eq!(parse_incoming_key("quarantine/acme/doc-1"), None);
-        assert_eq!(quarantine_key("acme", "doc-1"), "quarantine/acme/doc-1");
+        assert_eq!(
+            quarantine_key("acme", "doc-1", "000A1B"),
+            "quarantine/acme/doc-1/A1B"
+        );
     }
 }

@@ -1,1 +1,326 @@
-pub fn placeholder() {}
+//! S3 ObjectCreated → processing verdict. Streams the object to ephemeral
+//! storage (hashing on the way), runs the engine, records the outcome with a
+//! write conditioned on the object's sequencer (duplicates and out-of-order
+//! events never regress a status), quarantines rejected objects and appends
+//! to the audit trail. Storage failures are errors, so the platform retries
+//! and finally dead-letters the event; a hostile document is a verdict.
+
+use aws_lambda_events::s3::S3Event;
+use docproc_core::audit::{append_event, NewAuditEvent};
+use docproc_core::document::{normalize_sequencer, Document, DocumentStatus, UploadMethod};
+use docproc_core::ports::{
+    AuditRepository, DocumentRepository, ObjectStore, OutcomeWrite, ProcessingOutcome,
+};
+use docproc_core::s3key::{decode_event_key, parse_incoming_key, quarantine_key};
+use docproc_core::{time_fmt, StoreError};
+use docproc_engine::{Declared, FileSource, Limits, Verdict};
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Largest object the processor downloads (sized with ephemeral storage).
+    pub max_document_bytes: u64,
+    pub scratch_dir: PathBuf,
+    pub limits: Limits,
+}
+
+/// One object version to process, from whichever event source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectVersion {
+    pub key: String,
+    pub version_id: Option<String>,
+    pub sequencer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Processed {
+        document_id: String,
+    },
+    Rejected {
+        document_id: String,
+        reason: String,
+    },
+    /// A redelivered or out-of-order event: nothing changed.
+    Duplicate {
+        document_id: String,
+    },
+    /// Not an object docproc manages (logged loudly; nothing to record).
+    Ignored {
+        key: String,
+        why: &'static str,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("malformed event: {0}")]
+    Event(String),
+    #[error("scratch storage: {0}")]
+    Scratch(#[from] std::io::Error),
+}
+
+/// Extracts object versions from an S3 notification (keys are form-encoded).
+pub fn versions_from_s3_event(event: &S3Event) -> Result<Vec<ObjectVersion>, ProcessError> {
+    event
+        .records
+        .iter()
+        .filter(|r| {
+            r.event_name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("ObjectCreated"))
+        })
+        .map(|r| {
+            let raw =
+                r.s3.object
+                    .key
+                    .as_deref()
+                    .ok_or_else(|| ProcessError::Event("record without object key".into()))?;
+            let key = decode_event_key(raw)
+                .ok_or_else(|| ProcessError::Event(format!("undecodable key {raw:?}")))?;
+            let sequencer =
+                r.s3.object
+                    .sequencer
+                    .clone()
+                    .ok_or_else(|| ProcessError::Event(format!("no sequencer for {key}")))?;
+            Ok(ObjectVersion {
+                key,
+                version_id: r.s3.object.version_id.clone().filter(|v| v != "null"),
+                sequencer,
+            })
+        })
+        .collect()
+}
+
+pub struct Processor<'a, D, A, O> {
+    pub documents: &'a D,
+    pub audit: &'a A,
+    pub objects: &'a O,
+    pub config: &'a Config,
+}
+
+impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D, A, O> {
+    pub async fn process(&self, object: &ObjectVersion) -> Result<Outcome, ProcessError> {
+        let Some((client_id, document_id)) = parse_incoming_key(&object.key) else {
+            tracing::error!(
+                key = object.key,
+                "object outside incoming/<client>/<document>: not processed"
+            );
+            return Ok(Outcome::Ignored {
+                key: object.key.clone(),
+                why: "unexpected key layout",
+            });
+        };
+        let sequencer = normalize_sequencer(&object.sequencer).ok_or_else(|| {
+            ProcessError::Event(format!("malformed sequencer {:?}", object.sequencer))
+        })?;
+        let document = match self.documents.get(document_id).await? {
+            Some(d) => d,
+            None => {
+                self.adopt_orphan(client_id, document_id, &object.key)
+                    .await?
+            }
+        };
+        if document.client_id != client_id {
+            tracing::error!(
+                document_id,
+                key = object.key,
+                "object key names another client than the record"
+            );
+            return Ok(Outcome::Ignored {
+                key: object.key.clone(),
+                why: "client mismatch",
+            });
+        }
+        if let Some(recorded) = &document.source_sequencer {
+            if recorded > &sequencer
+                || (recorded == &sequencer && document.status != DocumentStatus::Pending)
+            {
+                tracing::info!(
+                    document_id,
+                    sequencer,
+                    recorded,
+                    "duplicate or out-of-order event"
+                );
+                if recorded == &sequencer {
+                    // A previous attempt recorded this version but may have died
+                    // before its audit event or cleanup: finish them (idempotent).
+                    let detail = json!({
+                        "sha256": document.sha256, "size": document.size, "format": document.detected_format,
+                        "version_id": document.source_version, "object_key": document.object_key, "message": document.reason_message,
+                    });
+                    self.finish(
+                        document_id,
+                        &object.key,
+                        document.reason_code.clone(),
+                        detail,
+                        &sequencer,
+                    )
+                    .await?;
+                }
+                return Ok(Outcome::Duplicate {
+                    document_id: document_id.to_string(),
+                });
+            }
+        }
+
+        let scratch = tempfile::NamedTempFile::new_in(&self.config.scratch_dir)?;
+        let downloaded = self
+            .objects
+            .download(
+                &object.key,
+                object.version_id.as_deref(),
+                scratch.path(),
+                self.config.max_document_bytes,
+            )
+            .await?;
+        let declared = Declared::new(document.filename.clone(), document.declared_type.clone());
+        let limits = self.config.limits.clone();
+        let path = scratch.path().to_path_buf();
+        let verdict = tokio::task::spawn_blocking(move || {
+            FileSource::open(&path).map(|src| docproc_engine::inspect(&src, &declared, &limits))
+        })
+        .await
+        .map_err(|e| ProcessError::Scratch(std::io::Error::other(e)))??;
+        drop(scratch);
+
+        let now = time_fmt::format(time_fmt::now());
+        let mut outcome = ProcessingOutcome {
+            document_id: document_id.to_string(),
+            status: DocumentStatus::Processed,
+            size: downloaded.size,
+            sha256: downloaded.sha256.clone(),
+            detected_format: None,
+            reason_code: None,
+            reason_message: None,
+            metadata: None,
+            object_key: object.key.clone(),
+            sequencer: sequencer.clone(),
+            version_id: object.version_id.clone(),
+            updated_at: now,
+        };
+        match &verdict {
+            Verdict::Accepted { format, metadata } => {
+                outcome.detected_format = Some(format.name().to_string());
+                outcome.metadata = Some(serde_json::Value::Object(metadata.clone()));
+            }
+            Verdict::Rejected(r) => {
+                outcome.status = DocumentStatus::Rejected;
+                outcome.detected_format = r.detected.clone();
+                outcome.reason_code = Some(r.reason.as_str().to_string());
+                outcome.reason_message = Some(r.message.clone());
+                // Copy first: the record must never point at a missing object.
+                let quarantined = quarantine_key(client_id, document_id, &sequencer);
+                self.objects
+                    .copy(&object.key, object.version_id.as_deref(), &quarantined)
+                    .await?;
+                outcome.object_key = quarantined;
+            }
+        }
+        if self.documents.record_outcome(&outcome).await? == OutcomeWrite::Stale {
+            tracing::info!(
+                document_id,
+                sequencer,
+                "a newer version was recorded meanwhile"
+            );
+            return Ok(Outcome::Duplicate {
+                document_id: document_id.to_string(),
+            });
+        }
+        let detail = json!({
+            "sha256": outcome.sha256, "size": outcome.size, "format": outcome.detected_format,
+            "version_id": outcome.version_id, "object_key": outcome.object_key, "message": outcome.reason_message,
+        });
+        self.finish(
+            document_id,
+            &object.key,
+            outcome.reason_code.clone(),
+            detail,
+            &sequencer,
+        )
+        .await?;
+        tracing::info!(document_id, client_id, status = %outcome.status, reason = outcome.reason_code, sha256 = outcome.sha256, size = outcome.size, "document processed");
+        Ok(match outcome.reason_code {
+            None => Outcome::Processed {
+                document_id: document_id.to_string(),
+            },
+            Some(reason) => Outcome::Rejected {
+                document_id: document_id.to_string(),
+                reason,
+            },
+        })
+    }
+
+    /// The side effects after a recorded outcome: one audit event per object
+    /// version (deduplicated on redelivery) and, for a rejection, removing the
+    /// original from `incoming/` (the versioned bucket keeps it as a
+    /// noncurrent version; the quarantined copy is the live one).
+    async fn finish(
+        &self,
+        document_id: &str,
+        key: &str,
+        reason: Option<String>,
+        detail: serde_json::Value,
+        sequencer: &str,
+    ) -> Result<(), ProcessError> {
+        let (action, result) = match &reason {
+            None => ("processed", "success".to_string()),
+            Some(code) => ("rejected", code.clone()),
+        };
+        append_event(
+            self.audit,
+            document_id,
+            NewAuditEvent::new("processor", action, result, detail),
+            Some(&format!("{action}:{sequencer}")),
+        )
+        .await?;
+        if reason.is_some() {
+            self.objects.delete(key).await?;
+        }
+        Ok(())
+    }
+
+    /// An object under `incoming/` without a record (written around the API):
+    /// record it so it is processed, and quarantined if it does not pass.
+    async fn adopt_orphan(
+        &self,
+        client_id: &str,
+        document_id: &str,
+        key: &str,
+    ) -> Result<Document, ProcessError> {
+        tracing::warn!(
+            document_id,
+            key,
+            "object without a document record; adopting it"
+        );
+        let now = time_fmt::format(time_fmt::now());
+        let doc = Document {
+            document_id: document_id.to_string(),
+            client_id: client_id.to_string(),
+            status: DocumentStatus::Pending,
+            filename: document_id.to_string(),
+            declared_type: "application/octet-stream".to_string(),
+            upload_method: UploadMethod::Presigned,
+            size: 0,
+            object_key: key.to_string(),
+            created_at: now.clone(),
+            updated_at: now,
+            request_hash: None,
+            sha256: None,
+            detected_format: None,
+            reason_code: None,
+            reason_message: None,
+            metadata: None,
+            source_sequencer: None,
+            source_version: None,
+        };
+        match self.documents.create(&doc).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(self.documents.get(document_id).await?.unwrap_or(doc))
+    }
+}

@@ -1,0 +1,243 @@
+//! The processor against in-memory stores, driven by real-shaped S3 events.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use aws_lambda_events::s3::S3Event;
+use docproc_core::audit::verify_chain;
+use docproc_core::document::{Document, DocumentStatus, UploadMethod};
+use docproc_core::memory::{MemoryAudit, MemoryDocuments, MemoryObjects};
+use docproc_core::ports::{AuditRepository, DocumentRepository, ObjectMetadata, ObjectStore};
+use docproc_engine::Limits;
+use docproc_processor::{versions_from_s3_event, Config, ObjectVersion, Outcome, Processor};
+use std::path::PathBuf;
+
+const DOC: &str = "d0123456789abcdef0123456789abcd";
+
+struct World {
+    documents: MemoryDocuments,
+    audit: MemoryAudit,
+    objects: MemoryObjects,
+    config: Config,
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../crates/engine/tests/corpus")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn event(key: &str, version: &str, sequencer: &str) -> S3Event {
+    let text = include_str!("fixtures/s3-put.json")
+        .replace("incoming/acme/KEY", key)
+        .replace("VERSION", version)
+        .replace("SEQUENCER", sequencer);
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn world(file: &str, filename: &str, declared: &str) -> World {
+    let w = World {
+        documents: MemoryDocuments::default(),
+        audit: MemoryAudit::default(),
+        objects: MemoryObjects::default(),
+        config: Config {
+            max_document_bytes: 1 << 30,
+            scratch_dir: std::env::temp_dir(),
+            limits: Limits::default(),
+        },
+    };
+    let key = format!("incoming/acme/{DOC}");
+    w.objects
+        .put(&key, corpus(file), &ObjectMetadata::default())
+        .await
+        .unwrap();
+    w.documents
+        .create(&Document {
+            document_id: DOC.into(),
+            client_id: "acme".into(),
+            status: DocumentStatus::Pending,
+            filename: filename.into(),
+            declared_type: declared.into(),
+            upload_method: UploadMethod::Inline,
+            size: 1,
+            object_key: key,
+            created_at: "2026-11-28T00:00:00Z".into(),
+            updated_at: "2026-11-28T00:00:00Z".into(),
+            request_hash: None,
+            sha256: None,
+            detected_format: None,
+            reason_code: None,
+            reason_message: None,
+            metadata: None,
+            source_sequencer: None,
+            source_version: None,
+        })
+        .await
+        .unwrap();
+    w
+}
+
+impl World {
+    async fn run(&self, ev: &S3Event) -> Result<Vec<Outcome>, docproc_processor::ProcessError> {
+        let p = Processor {
+            documents: &self.documents,
+            audit: &self.audit,
+            objects: &self.objects,
+            config: &self.config,
+        };
+        let mut out = Vec::new();
+        for v in versions_from_s3_event(ev)? {
+            out.push(p.process(&v).await?);
+        }
+        Ok(out)
+    }
+
+    async fn doc(&self) -> Document {
+        self.documents.get(DOC).await.unwrap().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn accepted_document_is_processed_with_metadata_and_audited() {
+    let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    let out = w
+        .run(&event(
+            &format!("incoming/acme/{DOC}"),
+            "v1",
+            "0055AED6DCD90281E5",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Processed {
+            document_id: DOC.into()
+        }]
+    );
+    let d = w.doc().await;
+    assert_eq!(d.status, DocumentStatus::Processed);
+    assert_eq!(d.detected_format.as_deref(), Some("pdf"));
+    assert_eq!(d.metadata.as_ref().unwrap()["pages"], 1);
+    assert_eq!(d.sha256.as_ref().map(String::len), Some(64));
+    assert_eq!(d.source_version.as_deref(), Some("v1"));
+    let trail = w.audit.trail(DOC).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(
+        (trail[0].action.as_str(), trail[0].outcome.as_str()),
+        ("processed", "success")
+    );
+    assert_eq!(verify_chain(DOC, &trail), Ok(1));
+}
+
+#[tokio::test]
+async fn hostile_document_is_rejected_and_quarantined_never_deleted() {
+    let w = world(
+        "zip-slip.docx",
+        "a.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    .await;
+    let out = w
+        .run(&event(&format!("incoming/acme/{DOC}"), "v1", "0A"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Rejected {
+            document_id: DOC.into(),
+            reason: "zip_unsafe_path".into()
+        }]
+    );
+    let d = w.doc().await;
+    assert_eq!(d.status, DocumentStatus::Rejected);
+    assert_eq!(d.reason_code.as_deref(), Some("zip_unsafe_path"));
+    assert_eq!(d.object_key, format!("quarantine/acme/{DOC}/A"));
+    let objects = w.objects.objects.lock().unwrap();
+    assert_eq!(
+        objects.get(&d.object_key).map(|o| o.body.clone()),
+        Some(corpus("zip-slip.docx"))
+    );
+    assert!(!objects.contains_key(&format!("incoming/acme/{DOC}")));
+}
+
+#[tokio::test]
+async fn duplicate_and_out_of_order_events_change_nothing() {
+    let w = world("chart.png", "c.png", "image/png").await;
+    let key = format!("incoming/acme/{DOC}");
+    w.run(&event(&key, "v2", "00B0")).await.unwrap();
+    let after_first = w.doc().await;
+    // The same event again, then an older version's event arriving late.
+    assert_eq!(
+        w.run(&event(&key, "v2", "00B0")).await.unwrap(),
+        vec![Outcome::Duplicate {
+            document_id: DOC.into()
+        }]
+    );
+    assert_eq!(
+        w.run(&event(&key, "v1", "A0")).await.unwrap(),
+        vec![Outcome::Duplicate {
+            document_id: DOC.into()
+        }]
+    );
+    assert_eq!(w.doc().await, after_first);
+    assert_eq!(w.audit.trail(DOC).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn transient_failures_are_errors_and_a_retry_completes() {
+    let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    let ev = event(&format!("incoming/acme/{DOC}"), "v1", "01");
+    w.objects.failures.fail_next(1);
+    assert!(w.run(&ev).await.is_err());
+    assert_eq!(w.doc().await.status, DocumentStatus::Pending);
+    w.audit.failures.fail_next(1);
+    assert!(w.run(&ev).await.is_err(), "audit failure must surface");
+    // The status was recorded before the audit write failed; the retry still audits exactly once.
+    w.run(&ev).await.unwrap();
+    assert_eq!(w.doc().await.status, DocumentStatus::Processed);
+    assert_eq!(w.audit.trail(DOC).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn encoded_keys_decode_and_foreign_keys_are_ignored() {
+    let ev = event("incoming/acme/my+report%2Bfinal.pdf", "v1", "01");
+    let versions = versions_from_s3_event(&ev).unwrap();
+    assert_eq!(
+        versions,
+        vec![ObjectVersion {
+            key: "incoming/acme/my report+final.pdf".into(),
+            version_id: Some("v1".into()),
+            sequencer: "01".into()
+        }]
+    );
+    let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    let out = w.run(&event("incoming/acme", "v1", "01")).await.unwrap();
+    assert!(matches!(out[0], Outcome::Ignored { .. }));
+}
+
+#[tokio::test]
+async fn orphan_objects_are_adopted_and_judged() {
+    let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    let orphan = "d1111111111111111111111111111111";
+    w.objects
+        .put(
+            &format!("incoming/acme/{orphan}"),
+            corpus("one-page.pdf"),
+            &ObjectMetadata::default(),
+        )
+        .await
+        .unwrap();
+    let out = w
+        .run(&event(&format!("incoming/acme/{orphan}"), "v1", "01"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Rejected {
+            document_id: orphan.into(),
+            reason: "type_mismatch".into()
+        }]
+    );
+}
