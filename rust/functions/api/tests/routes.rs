@@ -1,0 +1,458 @@
+//! The API handler against in-memory stores, with real-shaped proxy events:
+//! every route, every level, the error paths.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers may panic
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use aws_lambda_events::encodings::Body;
+use base64::Engine;
+use docproc_api::{Api, Config};
+use docproc_core::document::DocumentStatus;
+use docproc_core::memory::{MemoryAudit, MemoryDocuments, MemoryObjects};
+use docproc_core::ports::{DocumentRepository, OutcomeWrite, ProcessingOutcome};
+use serde_json::{json, Value};
+
+#[derive(Default)]
+struct World {
+    documents: MemoryDocuments,
+    audit: MemoryAudit,
+    objects: MemoryObjects,
+}
+
+struct Req {
+    v: Value,
+}
+
+fn req(method: &str, path: &str, level: &str, client: &str) -> Req {
+    let mut v: Value = serde_json::from_str(include_str!("fixtures/proxy-request.json")).unwrap();
+    v["httpMethod"] = json!(method);
+    v["path"] = json!(path);
+    v["requestContext"]["authorizer"]["level"] = json!(level);
+    v["requestContext"]["authorizer"]["client_id"] = json!(client);
+    Req { v }
+}
+
+impl Req {
+    fn body(mut self, b: Value) -> Self {
+        self.v["body"] = json!(b.to_string());
+        self
+    }
+    fn raw_body(mut self, b: &str) -> Self {
+        self.v["body"] = json!(b);
+        self
+    }
+    fn header(mut self, k: &str, val: &str) -> Self {
+        self.v["headers"][k] = json!(val);
+        self
+    }
+    fn query(mut self, k: &str, val: &str) -> Self {
+        if self.v["queryStringParameters"].is_null() {
+            self.v["queryStringParameters"] = json!({});
+        }
+        self.v["queryStringParameters"][k] = json!(val);
+        self.v["multiValueQueryStringParameters"] = json!({});
+        self.v["multiValueQueryStringParameters"][k] = json!([val]);
+        self
+    }
+    fn no_authorizer(mut self) -> Self {
+        self.v["requestContext"]["authorizer"] = json!({});
+        self
+    }
+    fn build(self) -> ApiGatewayProxyRequest {
+        serde_json::from_value(self.v).unwrap()
+    }
+}
+
+fn inline(filename: &str, ct: &str, bytes: &[u8]) -> Value {
+    json!({"filename": filename, "content_type": ct, "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes)})
+}
+
+fn body(r: &ApiGatewayProxyResponse) -> Value {
+    match &r.body {
+        Some(Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        other => panic!("unexpected body {other:?}"),
+    }
+}
+
+impl World {
+    async fn call(&self, r: Req) -> (i64, Value) {
+        let config = Config {
+            inline_max_bytes: 1024,
+            upload_max_bytes: 1 << 30,
+            ..Config::default()
+        };
+        let api = Api {
+            documents: &self.documents,
+            audit: &self.audit,
+            objects: &self.objects,
+            config: &config,
+        };
+        let resp = api.handle(&r.build()).await;
+        assert_eq!(
+            resp.headers.get("content-type").unwrap(),
+            "application/json"
+        );
+        (resp.status_code, body(&resp))
+    }
+
+    async fn upload(&self, client: &str) -> String {
+        let (status, b) = self
+            .call(req("POST", "/documents", "read-write", client).body(inline(
+                "a.pdf",
+                "application/pdf",
+                b"%PDF-1.7 ...",
+            )))
+            .await;
+        assert_eq!(status, 201, "{b}");
+        b["document_id"].as_str().unwrap().to_string()
+    }
+
+    async fn mark(&self, id: &str, status: DocumentStatus) {
+        let doc = self.documents.get(id).await.unwrap().unwrap();
+        let w = self
+            .documents
+            .record_outcome(&ProcessingOutcome {
+                document_id: id.into(),
+                status,
+                size: 10,
+                sha256: "00".repeat(32),
+                detected_format: Some("pdf".into()),
+                reason_code: (status == DocumentStatus::Rejected).then(|| "polyglot".into()),
+                reason_message: None,
+                metadata: None,
+                object_key: doc.object_key,
+                sequencer: "1".into(),
+                version_id: None,
+                updated_at: "2026-11-28T00:00:00Z".into(),
+            })
+            .await
+            .unwrap();
+        assert!(matches!(w, OutcomeWrite::Applied { .. }));
+    }
+}
+
+#[tokio::test]
+async fn inline_upload_stores_object_record_and_audit() {
+    let w = World::default();
+    let (status, b) = w
+        .call(req("POST", "/documents", "read-write", "acme").body(inline(
+            "Q3 report.pdf",
+            "application/pdf",
+            b"%PDF-1.7",
+        )))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(b["status"], "PENDING");
+    assert_eq!(b["filename"], "Q3 report.pdf");
+    let id = b["document_id"].as_str().unwrap();
+    let objects = w.objects.objects.lock().unwrap();
+    let obj = objects.get(&format!("incoming/acme/{id}")).unwrap();
+    assert_eq!(obj.body, b"%PDF-1.7");
+    assert_eq!(obj.metadata.user["client-id"], "acme");
+    assert_eq!(obj.metadata.user["original-filename"], "Q3%20report%2Epdf");
+    drop(objects);
+    let (_, trail) = w
+        .call(req(
+            "GET",
+            &format!("/documents/{id}/audit"),
+            "read-only",
+            "acme",
+        ))
+        .await;
+    assert_eq!(trail["events"][0]["action"], "created");
+    assert_eq!(trail["verification"]["intact"], true);
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_and_conflicts() {
+    let w = World::default();
+    let first = w
+        .call(
+            req("POST", "/documents", "read-write", "acme")
+                .header("Idempotency-Key", "k-1")
+                .body(inline("a.txt", "text/plain", b"one")),
+        )
+        .await;
+    let again = w
+        .call(
+            req("POST", "/documents", "read-write", "acme")
+                .header("Idempotency-Key", "k-1")
+                .body(inline("a.txt", "text/plain", b"one")),
+        )
+        .await;
+    assert_eq!(first.0, 201);
+    assert_eq!(again.0, 201);
+    assert_eq!(first.1["document_id"], again.1["document_id"]);
+    assert_eq!(w.documents.items.lock().unwrap().len(), 1);
+    let other = w
+        .call(
+            req("POST", "/documents", "read-write", "acme")
+                .header("Idempotency-Key", "k-1")
+                .body(inline("a.txt", "text/plain", b"two")),
+        )
+        .await;
+    assert_eq!(other.0, 409);
+    assert_eq!(other.1["error"]["code"], "conflict");
+    // The same key from another client is a different document.
+    let theirs = w
+        .call(
+            req("POST", "/documents", "read-write", "globex")
+                .header("Idempotency-Key", "k-1")
+                .body(inline("a.txt", "text/plain", b"two")),
+        )
+        .await;
+    assert_eq!(theirs.0, 201);
+    assert_ne!(theirs.1["document_id"], first.1["document_id"]);
+}
+
+#[tokio::test]
+async fn bad_uploads_get_clear_errors_and_store_nothing() {
+    let w = World::default();
+    let cases = [
+        (req("POST", "/documents", "read-write", "acme").raw_body("{not json"), 400),
+        (req("POST", "/documents", "read-write", "acme").body(json!({"filename": "a.pdf", "content_type": "application/pdf", "content_base64": "AA==", "extra": 1})), 400),
+        (req("POST", "/documents", "read-write", "acme").body(inline("../a.pdf", "application/pdf", b"x")), 400),
+        (req("POST", "/documents", "read-write", "acme").body(inline("a.exe", "application/x-msdownload", b"MZ")), 415),
+        (req("POST", "/documents", "read-write", "acme").body(inline("a.pdf", "application/pdf", b"")), 400),
+        (req("POST", "/documents", "read-write", "acme").body(inline("a.pdf", "application/pdf", &[7u8; 2048])), 413),
+        (req("POST", "/documents", "read-write", "acme").body(json!({"filename": "a.pdf", "content_type": "application/pdf", "content_base64": "!!"})), 400),
+        (req("POST", "/documents", "read-write", "acme").header("Content-Type", "text/plain").body(inline("a.pdf", "application/pdf", b"x")), 415),
+        (req("POST", "/documents", "read-write", "acme"), 400),
+        (req("POST", "/documents/uploads", "read-write", "acme").body(json!({"filename": "big.pdf", "content_type": "application/pdf", "size": 2u64 << 30})), 413),
+    ];
+    for (r, expected) in cases {
+        let (status, b) = w.call(r).await;
+        assert_eq!(status, expected, "{b}");
+        assert!(b["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    assert!(w.objects.objects.lock().unwrap().is_empty());
+    assert!(w.documents.items.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn presigned_upload_pins_the_key_and_size() {
+    let w = World::default();
+    let (status, b) = w
+        .call(
+            req("POST", "/documents/uploads", "read-write", "acme").body(
+                json!({"filename": "scan.tiff", "content_type": "image/tiff", "size": 123456}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let id = b["document_id"].as_str().unwrap();
+    assert_eq!(b["upload"]["fields"]["key"], format!("incoming/acme/{id}"));
+    assert_eq!(b["upload"]["fields"]["content-length-range"], "1,123456");
+    assert_eq!(b["status"], "PENDING");
+}
+
+#[tokio::test]
+async fn levels_are_enforced_per_route() {
+    let w = World::default();
+    let id = w.upload("acme").await;
+    let doc = format!("/documents/{id}");
+    // read-only: GETs only.
+    assert_eq!(
+        w.call(req("GET", "/documents", "read-only", "acme"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(w.call(req("GET", &doc, "read-only", "acme")).await.0, 200);
+    assert_eq!(
+        w.call(req("POST", "/documents", "read-only", "acme").body(inline(
+            "a.txt",
+            "text/plain",
+            b"x"
+        )))
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        w.call(req("DELETE", &doc, "read-only", "acme")).await.0,
+        403
+    );
+    // read-write: no DELETE.
+    assert_eq!(
+        w.call(req("DELETE", &doc, "read-write", "acme")).await.0,
+        403
+    );
+    // admin: everything, any client.
+    let (status, b) = w.call(req("DELETE", &doc, "admin", "ops")).await;
+    assert_eq!((status, b["status"].clone()), (200, json!("DELETED")));
+    assert_eq!(w.call(req("DELETE", &doc, "admin", "ops")).await.0, 409);
+    // No authorizer context at all: refused.
+    assert_eq!(
+        w.call(req("GET", "/documents", "read-only", "acme").no_authorizer())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        w.call(req("GET", "/documents", "superuser", "acme"))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(w.call(req("PUT", &doc, "admin", "ops")).await.0, 404);
+}
+
+#[tokio::test]
+async fn clients_only_see_their_own_documents() {
+    let w = World::default();
+    let mine = w.upload("acme").await;
+    let theirs = w.upload("globex").await;
+    assert_eq!(
+        w.call(req(
+            "GET",
+            &format!("/documents/{theirs}"),
+            "read-write",
+            "acme"
+        ))
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        w.call(req(
+            "GET",
+            &format!("/documents/{theirs}/audit"),
+            "read-only",
+            "acme"
+        ))
+        .await
+        .0,
+        404
+    );
+    let (_, list) = w.call(req("GET", "/documents", "read-only", "acme")).await;
+    let ids: Vec<_> = list["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["document_id"].clone())
+        .collect();
+    assert_eq!(ids, vec![json!(mine)]);
+    assert_eq!(
+        w.call(req("GET", "/documents", "read-only", "acme").query("client_id", "globex"))
+            .await
+            .0,
+        403
+    );
+    let (_, all) = w.call(req("GET", "/documents", "admin", "ops")).await;
+    assert_eq!(all["documents"].as_array().unwrap().len(), 2);
+    let (_, only) = w
+        .call(req("GET", "/documents", "admin", "ops").query("client_id", "globex"))
+        .await;
+    assert_eq!(only["documents"][0]["document_id"], json!(theirs));
+}
+
+#[tokio::test]
+async fn listing_paginates_and_filters_with_validated_parameters() {
+    let w = World::default();
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(w.upload("acme").await);
+    }
+    w.mark(&ids[0], DocumentStatus::Processed).await;
+    let (_, page1) = w
+        .call(req("GET", "/documents", "read-only", "acme").query("limit", "2"))
+        .await;
+    assert_eq!(page1["documents"].as_array().unwrap().len(), 2);
+    let token = page1["next_token"].as_str().unwrap().to_string();
+    let (_, page2) = w
+        .call(
+            req("GET", "/documents", "read-only", "acme")
+                .query("limit", "2")
+                .query("next_token", &token),
+        )
+        .await;
+    assert_eq!(page2["documents"].as_array().unwrap().len(), 2);
+    assert_ne!(page1["documents"][0], page2["documents"][0]);
+    let (_, processed) = w
+        .call(req("GET", "/documents", "read-only", "acme").query("status", "PROCESSED"))
+        .await;
+    assert_eq!(processed["documents"].as_array().unwrap().len(), 1);
+    for (k, v) in [
+        ("status", "done"),
+        ("limit", "0"),
+        ("limit", "1000"),
+        ("next_token", "garbage!"),
+    ] {
+        assert_eq!(
+            w.call(req("GET", "/documents", "read-only", "acme").query(k, v))
+                .await
+                .0,
+            400,
+            "{k}={v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn content_is_served_only_when_processed_and_quarantine_only_to_admin() {
+    let w = World::default();
+    let id = w.upload("acme").await;
+    let path = format!("/documents/{id}/content");
+    assert_eq!(w.call(req("GET", &path, "read-only", "acme")).await.0, 409);
+    w.mark(&id, DocumentStatus::Processed).await;
+    let (status, b) = w.call(req("GET", &path, "read-only", "acme")).await;
+    assert_eq!(status, 200);
+    assert!(b["url"].as_str().unwrap().contains(&id));
+    let rejected = w.upload("acme").await;
+    w.mark(&rejected, DocumentStatus::Rejected).await;
+    let rpath = format!("/documents/{rejected}/content");
+    assert_eq!(
+        w.call(req("GET", &rpath, "read-write", "acme")).await.0,
+        403
+    );
+    assert_eq!(w.call(req("GET", &rpath, "admin", "ops")).await.0, 200);
+    // Downloads and refusals are audited.
+    let (_, trail) = w
+        .call(req(
+            "GET",
+            &format!("/documents/{id}/audit"),
+            "read-only",
+            "acme",
+        ))
+        .await;
+    let actions: Vec<_> = trail["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].clone(), e["outcome"].clone()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (json!("created"), json!("success")),
+            (json!("download"), json!("denied:PENDING")),
+            (json!("download"), json!("success"))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn storage_outage_is_503_without_internals() {
+    let w = World::default();
+    w.documents.failures.fail_next(1);
+    let (status, b) = w.call(req("GET", "/documents", "read-only", "acme")).await;
+    assert_eq!(status, 503);
+    assert!(!b["error"]["message"].as_str().unwrap().contains("injected"));
+}
+
+#[tokio::test]
+async fn malformed_ids_are_not_found() {
+    let w = World::default();
+    for id in ["..%2F..", "D0123", "d0123456789abcdef0123456789abcdX"] {
+        assert_eq!(
+            w.call(req("GET", &format!("/documents/{id}"), "admin", "ops"))
+                .await
+                .0,
+            404,
+            "{id}"
+        );
+    }
+}
