@@ -66,6 +66,15 @@ pub struct Api<'a, D, A, O> {
 
 type Result<T> = std::result::Result<T, ApiError>;
 
+/// What a new document record is created from.
+struct RecordSpec<'a> {
+    filename: &'a str,
+    content_type: &'a str,
+    size: u64,
+    method: UploadMethod,
+    request_hash: String,
+}
+
 impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O> {
     /// Handles one request; never fails (errors become JSON responses).
     pub async fn handle(&self, req: &ApiGatewayProxyRequest) -> ApiGatewayProxyResponse {
@@ -173,29 +182,20 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         }
     }
 
-    fn new_record(
-        &self,
-        caller: &Caller,
-        id: &str,
-        filename: &str,
-        content_type: &str,
-        size: u64,
-        method: UploadMethod,
-        request_hash: String,
-    ) -> Document {
+    fn new_record(&self, caller: &Caller, id: &str, spec: RecordSpec<'_>) -> Document {
         let now = time_fmt::format(time_fmt::now());
         Document {
             document_id: id.to_string(),
             client_id: caller.client_id.clone(),
             status: DocumentStatus::Pending,
-            filename: filename.to_string(),
-            declared_type: content_type.to_string(),
-            upload_method: method,
-            size,
+            filename: spec.filename.to_string(),
+            declared_type: spec.content_type.to_string(),
+            upload_method: spec.method,
+            size: spec.size,
             object_key: incoming_key(&caller.client_id, id),
             created_at: now.clone(),
             updated_at: now,
-            request_hash: Some(request_hash),
+            request_hash: Some(spec.request_hash),
             sha256: None,
             detected_format: None,
             reason_code: None,
