@@ -236,15 +236,14 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             .map_err(ApiError::too_large_or_bad)?;
         let (id, _) = self.idempotency(caller, req)?;
         let request_hash = hex::encode(Sha256::digest(body.as_bytes()));
-        let doc = self.new_record(
-            caller,
-            &id,
-            &upload.filename,
-            &upload.content_type,
-            bytes.len() as u64,
-            UploadMethod::Inline,
+        let spec = RecordSpec {
+            filename: &upload.filename,
+            content_type: &upload.content_type,
+            size: bytes.len() as u64,
+            method: UploadMethod::Inline,
             request_hash,
-        );
+        };
+        let doc = self.new_record(caller, &id, spec);
         // Record first, then the object: the processor must find the record
         // when the object's event arrives.
         let replay = self.create_record(&doc).await?;
@@ -287,15 +286,14 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             .map_err(ApiError::too_large_or_bad)?;
         let (id, _) = self.idempotency(caller, req)?;
         let request_hash = hex::encode(Sha256::digest(body.as_bytes()));
-        let doc = self.new_record(
-            caller,
-            &id,
-            &upload.filename,
-            &upload.content_type,
-            upload.size,
-            UploadMethod::Presigned,
+        let spec = RecordSpec {
+            filename: &upload.filename,
+            content_type: &upload.content_type,
+            size: upload.size,
+            method: UploadMethod::Presigned,
             request_hash,
-        );
+        };
+        let doc = self.new_record(caller, &id, spec);
         let replay = self.create_record(&doc).await?;
         let doc = replay.clone().unwrap_or(doc);
         let post = self
