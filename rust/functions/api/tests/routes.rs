@@ -145,12 +145,13 @@ async fn inline_upload_stores_object_record_and_audit() {
     assert_eq!(b["status"], "PENDING");
     assert_eq!(b["filename"], "Q3 report.pdf");
     let id = b["document_id"].as_str().unwrap();
-    let objects = w.objects.objects.lock().unwrap();
-    let obj = objects.get(&format!("incoming/acme/{id}")).unwrap();
-    assert_eq!(obj.body, b"%PDF-1.7");
-    assert_eq!(obj.metadata.user["client-id"], "acme");
-    assert_eq!(obj.metadata.user["original-filename"], "Q3%20report%2Epdf");
-    drop(objects);
+    {
+        let objects = w.objects.objects.lock().unwrap();
+        let obj = objects.get(&format!("incoming/acme/{id}")).unwrap();
+        assert_eq!(obj.body, b"%PDF-1.7");
+        assert_eq!(obj.metadata.user["client-id"], "acme");
+        assert_eq!(obj.metadata.user["original-filename"], "Q3%20report%2Epdf");
+    }
     let (_, trail) = w
         .call(req(
             "GET",
