@@ -3,8 +3,14 @@
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use docproc_core::audit::AuditEvent;
+use docproc_core::document::{Document, DocumentStatus, UploadMethod};
 use docproc_core::keys::{ApiKeyRecord, KeyStatus};
-use docproc_core::ports::{KeyRepository, StoreResult};
+use docproc_core::pagination::{Page, PageToken};
+use docproc_core::ports::{
+    AuditRepository, DocumentRepository, KeyRepository, ListQuery, OutcomeWrite, ProcessingOutcome,
+    StoreResult,
+};
 use docproc_core::StoreError;
 use std::collections::HashMap;
 
@@ -177,5 +183,387 @@ impl KeyRepository for DynamoKeys {
 
     async fn set_expiry(&self, key_hash: &str, expires_at: &str) -> StoreResult<()> {
         self.update(key_hash, "expires_at", expires_at).await
+    }
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn get_n(item: &Item, key: &str) -> Option<u64> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|s| s.parse().ok())
+}
+
+/// The documents table: one item per document, keyed by `document_id`, with
+/// GSIs `by_client` (client_id, created_at) and `by_status` (status, created_at).
+#[derive(Clone, Debug)]
+pub struct DynamoDocuments {
+    client: Client,
+    table: String,
+}
+
+pub const BY_CLIENT_INDEX: &str = "by_client";
+pub const BY_STATUS_INDEX: &str = "by_status";
+
+impl DynamoDocuments {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoDocuments {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn to_item(d: &Document) -> Item {
+        let mut item = Item::from([
+            ("document_id".to_string(), s(&d.document_id)),
+            ("client_id".to_string(), s(&d.client_id)),
+            ("status".to_string(), s(d.status.as_str())),
+            ("filename".to_string(), s(&d.filename)),
+            ("declared_type".to_string(), s(&d.declared_type)),
+            (
+                "upload_method".to_string(),
+                s(match d.upload_method {
+                    UploadMethod::Inline => "inline",
+                    UploadMethod::Presigned => "presigned",
+                }),
+            ),
+            ("size".to_string(), n(d.size)),
+            ("object_key".to_string(), s(&d.object_key)),
+            ("created_at".to_string(), s(&d.created_at)),
+            ("updated_at".to_string(), s(&d.updated_at)),
+        ]);
+        let optional = [
+            ("request_hash", &d.request_hash),
+            ("sha256", &d.sha256),
+            ("detected_format", &d.detected_format),
+            ("reason_code", &d.reason_code),
+            ("reason_message", &d.reason_message),
+            ("source_sequencer", &d.source_sequencer),
+            ("source_version", &d.source_version),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                item.insert(k.to_string(), s(v));
+            }
+        }
+        if let Some(m) = &d.metadata {
+            item.insert("metadata_json".to_string(), s(m.to_string()));
+        }
+        item
+    }
+
+    fn document_from(&self, item: &Item) -> StoreResult<Document> {
+        let field = |k: &str| get_s(item, k).ok_or_else(|| malformed(&self.table, k));
+        Ok(Document {
+            document_id: field("document_id")?,
+            client_id: field("client_id")?,
+            status: DocumentStatus::parse(&field("status")?)
+                .ok_or_else(|| malformed(&self.table, "status"))?,
+            filename: field("filename")?,
+            declared_type: field("declared_type")?,
+            upload_method: if get_s(item, "upload_method").as_deref() == Some("presigned") {
+                UploadMethod::Presigned
+            } else {
+                UploadMethod::Inline
+            },
+            size: get_n(item, "size").unwrap_or(0),
+            object_key: field("object_key")?,
+            created_at: field("created_at")?,
+            updated_at: field("updated_at")?,
+            request_hash: get_s(item, "request_hash"),
+            sha256: get_s(item, "sha256"),
+            detected_format: get_s(item, "detected_format"),
+            reason_code: get_s(item, "reason_code"),
+            reason_message: get_s(item, "reason_message"),
+            metadata: get_s(item, "metadata_json").and_then(|m| serde_json::from_str(&m).ok()),
+            source_sequencer: get_s(item, "source_sequencer"),
+            source_version: get_s(item, "source_version"),
+        })
+    }
+}
+
+fn token_to_key(t: &PageToken) -> Item {
+    t.0.iter().map(|(k, v)| (k.clone(), s(v))).collect()
+}
+
+fn key_to_token(k: &Item) -> PageToken {
+    PageToken(
+        k.iter()
+            .filter_map(|(name, v)| v.as_s().ok().map(|s| (name.clone(), s.clone())))
+            .collect(),
+    )
+}
+
+impl DocumentRepository for DynamoDocuments {
+    async fn get(&self, document_id: &str) -> StoreResult<Option<Document>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("document_id", s(document_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item().map(|i| self.document_from(i)).transpose()
+    }
+
+    async fn create(&self, document: &Document) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::to_item(document)))
+            .condition_expression("attribute_not_exists(document_id)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn record_outcome(&self, o: &ProcessingOutcome) -> StoreResult<OutcomeWrite> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("document_id", s(&o.document_id))
+            .condition_expression(
+                "attribute_exists(document_id) AND #status <> :deleted AND (attribute_not_exists(source_sequencer) OR source_sequencer <= :seq)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#size", "size")
+            .expression_attribute_values(":deleted", s(DocumentStatus::Deleted.as_str()))
+            .expression_attribute_values(":seq", s(&o.sequencer))
+            .expression_attribute_values(":status", s(o.status.as_str()))
+            .expression_attribute_values(":size", n(o.size))
+            .expression_attribute_values(":sha", s(&o.sha256))
+            .expression_attribute_values(":key", s(&o.object_key))
+            .expression_attribute_values(":at", s(&o.updated_at))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
+        let mut set = vec![
+            "#status = :status",
+            "#size = :size",
+            "sha256 = :sha",
+            "object_key = :key",
+            "updated_at = :at",
+            "source_sequencer = :seq",
+        ];
+        let mut remove = Vec::new();
+        let optional = [
+            ("detected_format", ":fmt", o.detected_format.clone()),
+            ("reason_code", ":rc", o.reason_code.clone()),
+            ("reason_message", ":rm", o.reason_message.clone()),
+            (
+                "metadata_json",
+                ":md",
+                o.metadata.as_ref().map(|m| m.to_string()),
+            ),
+            ("source_version", ":ver", o.version_id.clone()),
+        ];
+        let mut clauses = Vec::new();
+        for (attr, placeholder, value) in optional {
+            match value {
+                Some(v) => {
+                    clauses.push(format!("{attr} = {placeholder}"));
+                    update = update.expression_attribute_values(placeholder, s(v));
+                }
+                None => remove.push(attr),
+            }
+        }
+        set.extend(clauses.iter().map(String::as_str));
+        let mut expression = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match update
+            .update_expression(expression)
+            .send()
+            .await
+            .map_err(classify)
+        {
+            Ok(out) => {
+                let previous = out
+                    .attributes()
+                    .ok_or_else(|| malformed(&self.table, "no previous image"))?;
+                Ok(OutcomeWrite::Applied {
+                    previous: Box::new(self.document_from(previous)?),
+                })
+            }
+            Err(StoreError::Conflict(_)) => match self.get(&o.document_id).await? {
+                Some(_) => Ok(OutcomeWrite::Stale),
+                None => Err(StoreError::Conflict(format!(
+                    "document {} does not exist",
+                    o.document_id
+                ))),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn mark_deleted(&self, document_id: &str, at: &str) -> StoreResult<Document> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("document_id", s(document_id))
+            .update_expression("SET #status = :deleted, updated_at = :at")
+            .condition_expression("attribute_exists(document_id) AND #status <> :deleted")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":deleted", s(DocumentStatus::Deleted.as_str()))
+            .expression_attribute_values(":at", s(at))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(classify)?;
+        self.document_from(
+            out.attributes()
+                .ok_or_else(|| malformed(&self.table, "no new image"))?,
+        )
+    }
+
+    async fn list(&self, q: &ListQuery) -> StoreResult<Page<Document>> {
+        let start = q.start.as_ref().map(token_to_key);
+        let limit = q.limit as i32;
+        let (items, last) = match (&q.client_id, q.status) {
+            (Some(client), status) => {
+                let mut query = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_CLIENT_INDEX)
+                    .key_condition_expression("client_id = :c")
+                    .expression_attribute_values(":c", s(client))
+                    .scan_index_forward(false)
+                    .limit(limit)
+                    .set_exclusive_start_key(start);
+                if let Some(st) = status {
+                    query = query
+                        .filter_expression("#status = :s")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":s", s(st.as_str()));
+                }
+                let out = query.send().await.map_err(classify)?;
+                (out.items().to_vec(), out.last_evaluated_key().cloned())
+            }
+            (None, Some(st)) => {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_STATUS_INDEX)
+                    .key_condition_expression("#status = :s")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":s", s(st.as_str()))
+                    .scan_index_forward(false)
+                    .limit(limit)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                (out.items().to_vec(), out.last_evaluated_key().cloned())
+            }
+            (None, None) => {
+                let out = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .limit(limit)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                (out.items().to_vec(), out.last_evaluated_key().cloned())
+            }
+        };
+        let items = items
+            .iter()
+            .map(|i| self.document_from(i))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            next: last.filter(|k| !k.is_empty()).map(|k| key_to_token(&k)),
+        })
+    }
+}
+
+/// The audit table: key (document_id, seq).
+#[derive(Clone, Debug)]
+pub struct DynamoAudit {
+    client: Client,
+    table: String,
+}
+
+impl DynamoAudit {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoAudit {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn event_from(&self, item: &Item) -> StoreResult<AuditEvent> {
+        let field = |k: &str| get_s(item, k).ok_or_else(|| malformed(&self.table, k));
+        Ok(AuditEvent {
+            document_id: field("document_id")?,
+            seq: get_n(item, "seq").ok_or_else(|| malformed(&self.table, "seq"))?,
+            at: field("at")?,
+            actor: field("actor")?,
+            action: field("action")?,
+            outcome: field("outcome")?,
+            detail: field("detail")?,
+            prev_hash: field("prev_hash")?,
+            hash: field("hash")?,
+        })
+    }
+}
+
+impl AuditRepository for DynamoAudit {
+    async fn trail(&self, document_id: &str) -> StoreResult<Vec<AuditEvent>> {
+        let mut events = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("document_id = :d")
+                .expression_attribute_values(":d", s(document_id))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in out.items() {
+                events.push(self.event_from(item)?);
+            }
+            match out.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(events),
+            }
+        }
+    }
+
+    async fn put(&self, e: &AuditEvent) -> StoreResult<()> {
+        let item = Item::from([
+            ("document_id".to_string(), s(&e.document_id)),
+            ("seq".to_string(), n(e.seq)),
+            ("at".to_string(), s(&e.at)),
+            ("actor".to_string(), s(&e.actor)),
+            ("action".to_string(), s(&e.action)),
+            ("outcome".to_string(), s(&e.outcome)),
+            ("detail".to_string(), s(&e.detail)),
+            ("prev_hash".to_string(), s(&e.prev_hash)),
+            ("hash".to_string(), s(&e.hash)),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(seq)")
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod dynamo;
 pub mod env;
+pub mod s3;
+pub mod sns;
 
 use tracing_subscriber::EnvFilter;
 

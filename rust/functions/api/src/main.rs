@@ -1,1 +1,62 @@
-fn main() {}
+//! Lambda entry point: loads configuration once, wires S3 and DynamoDB.
+
+use aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use docproc_api::{Api, Config, INLINE_HARD_LIMIT, PRESIGNED_HARD_LIMIT};
+use docproc_aws::dynamo::{DynamoAudit, DynamoDocuments};
+use docproc_aws::env::{parsed, required, ConfigError};
+use docproc_aws::s3::S3Objects;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use std::time::Duration;
+
+fn config() -> Result<Config, ConfigError> {
+    let inline_max_bytes = parsed("INLINE_MAX_BYTES", INLINE_HARD_LIMIT)?;
+    let upload_max_bytes = parsed("UPLOAD_MAX_BYTES", PRESIGNED_HARD_LIMIT)?;
+    if inline_max_bytes > INLINE_HARD_LIMIT {
+        return Err(ConfigError::Malformed {
+            name: "INLINE_MAX_BYTES",
+            message: format!("must be at most {INLINE_HARD_LIMIT}"),
+        });
+    }
+    if upload_max_bytes > PRESIGNED_HARD_LIMIT {
+        return Err(ConfigError::Malformed {
+            name: "UPLOAD_MAX_BYTES",
+            message: format!("must be at most {PRESIGNED_HARD_LIMIT}"),
+        });
+    }
+    Ok(Config {
+        inline_max_bytes,
+        upload_max_bytes,
+        upload_url_ttl: Duration::from_secs(parsed("UPLOAD_URL_TTL_SECONDS", 900)?),
+        download_url_ttl: Duration::from_secs(parsed("DOWNLOAD_URL_TTL_SECONDS", 300)?),
+        max_page_size: 100,
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    docproc_aws::init_tracing();
+    let config = config()?;
+    let (documents_table, audit_table) = (required("DOCUMENTS_TABLE")?, required("AUDIT_TABLE")?);
+    let (bucket, kms_key) = (
+        required("DOCUMENTS_BUCKET")?,
+        required("DOCUMENTS_KMS_KEY_ARN")?,
+    );
+    let sdk = docproc_aws::sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let documents = DynamoDocuments::new(dynamodb.clone(), documents_table);
+    let audit = DynamoAudit::new(dynamodb, audit_table);
+    let objects = S3Objects::new(&sdk, bucket, kms_key);
+    let api = Api {
+        documents: &documents,
+        audit: &audit,
+        objects: &objects,
+        config: &config,
+    };
+    let api = &api;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayProxyRequest>| async move {
+            Ok::<_, Error>(api.handle(&event.payload).await)
+        },
+    ))
+    .await
+}

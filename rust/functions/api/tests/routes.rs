@@ -457,3 +457,19 @@ async fn malformed_ids_are_not_found() {
         );
     }
 }
+
+#[tokio::test]
+async fn tokens_cannot_be_replayed_against_another_client() {
+    let w = World::default();
+    for _ in 0..3 {
+        w.upload("globex").await;
+    }
+    let forged = docproc_core::pagination::PageToken(std::collections::BTreeMap::from([
+        ("client_id".to_string(), "globex".to_string()),
+        ("document_id".to_string(), "d0".to_string()),
+    ]));
+    let (status, _) = w
+        .call(req("GET", "/documents", "read-only", "acme").query("next_token", &forged.encode()))
+        .await;
+    assert_eq!(status, 400);
+}

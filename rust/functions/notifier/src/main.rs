@@ -1,1 +1,19 @@
-fn main() {}
+//! Lambda entry point for the documents table's stream.
+
+use aws_lambda_events::dynamodb::Event;
+use docproc_aws::env::required;
+use docproc_aws::sns::SnsPublisher;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    docproc_aws::init_tracing();
+    let topic = required("STATUS_TOPIC_ARN")?;
+    let sdk = docproc_aws::sdk_config().await;
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&sdk), topic);
+    let publisher = &publisher;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, Error>(docproc_notifier::notify(publisher, &event.payload).await)
+    }))
+    .await
+}
