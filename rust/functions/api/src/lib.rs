@@ -357,6 +357,14 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             }
             _ => Some(caller.client_id.clone()),
         };
+        // A token only continues the listing it came from.
+        if let (Some(token), Some(client)) = (&start, &client_id) {
+            if token.0.get("client_id").is_some_and(|c| c != client) {
+                return Err(ApiError::BadRequest(
+                    "next_token belongs to another listing".into(),
+                ));
+            }
+        }
         let page = self
             .documents
             .list(&ListQuery {
