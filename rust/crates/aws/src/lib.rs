@@ -7,7 +7,7 @@ pub mod env;
 pub mod s3;
 pub mod sns;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 /// Loads the shared SDK configuration. The SDK reads the standard endpoint
 /// override (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`) itself, so
@@ -17,18 +17,35 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 /// JSON logs, one object per line. Honours the Lambda advanced logging
-/// level (`AWS_LAMBDA_LOG_LEVEL`) and `RUST_LOG`, defaulting to `info`.
+/// level (`AWS_LAMBDA_LOG_LEVEL`) and `RUST_LOG` (a single level), defaulting
+/// to `info`. A plain level filter keeps the regex engine out of the binaries.
 pub fn init_tracing() {
-    let level = std::env::var("RUST_LOG")
-        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL"))
-        .unwrap_or_else(|_| "info".to_string())
-        .to_lowercase();
-    let filter = EnvFilter::try_new(&level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_max_level(parse_level(&level))
         .with_current_span(false)
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// Parses a log level name; anything unrecognised means `info`.
+pub fn parse_level(level: &str) -> LevelFilter {
+    match level.trim() {
+        "" => LevelFilter::INFO,
+        name => name.parse().unwrap_or(LevelFilter::INFO),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_levels_parse_with_info_as_fallback() {
+        use tracing_subscriber::filter::LevelFilter;
+        assert_eq!(super::parse_level("DEBUG"), LevelFilter::DEBUG);
+        assert_eq!(super::parse_level("warn"), LevelFilter::WARN);
+        assert_eq!(super::parse_level(""), LevelFilter::INFO);
+        assert_eq!(super::parse_level("loud"), LevelFilter::INFO);
+    }
 }

@@ -1,0 +1,155 @@
+# One role per function, each with only the actions and resource ARNs it
+# needs. The only wildcards are where AWS accepts no narrower resource; each
+# is commented.
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each = var.functions
+
+  name               = "${var.name_prefix}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+locals {
+  bucket_arn        = var.documents_bucket_arn
+  log_group_arn     = { for k, v in var.log_group_names : k => "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${v}" }
+  documents_indexes = "${var.tables.documents_arn}/index/*"
+
+  # Statements every function gets: logging, tracing, VPC networking, the data key.
+  common_statements = {
+    for name in keys(var.functions) : name => [
+      {
+        sid       = "WriteOwnLogs"
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = ["${local.log_group_arn[name]}:*"]
+      },
+      {
+        # X-Ray trace ingestion has no resource-level permissions: AWS requires "*".
+        sid       = "XRayTraces"
+        actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        resources = ["*"]
+      },
+      {
+        # Lambda's VPC networking: these EC2 actions support no resource-level
+        # permissions, so AWS requires "*" (as in AWSLambdaVPCAccessExecutionRole).
+        sid       = "VpcNetworkInterfaces"
+        actions   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        resources = ["*"]
+      },
+      {
+        sid       = "UseDataKey"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.data_kms_key_arn]
+      },
+    ]
+  }
+
+  function_statements = {
+    api = [
+      {
+        sid       = "DocumentsTable"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"]
+        resources = [var.tables.documents_arn, local.documents_indexes]
+      },
+      {
+        sid       = "AuditTable"
+        actions   = ["dynamodb:Query", "dynamodb:PutItem"]
+        resources = [var.tables.audit_arn]
+      },
+      {
+        # Inline uploads and presigned POSTs (signed with this role) write incoming/;
+        # presigned downloads (also signed with this role) read processed and quarantined documents.
+        sid       = "DocumentObjects"
+        actions   = ["s3:PutObject", "s3:GetObject"]
+        resources = ["${local.bucket_arn}/incoming/*", "${local.bucket_arn}/quarantine/*"]
+      },
+    ]
+    authorizer = [
+      {
+        sid       = "LookUpKeys"
+        actions   = ["dynamodb:GetItem"]
+        resources = [var.tables.permissions_arn]
+      },
+    ]
+    processor = [
+      {
+        sid       = "DocumentsTable"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [var.tables.documents_arn]
+      },
+      {
+        sid       = "AuditTable"
+        actions   = ["dynamodb:Query", "dynamodb:PutItem"]
+        resources = [var.tables.audit_arn]
+      },
+      {
+        sid       = "ReadAndRemoveIncoming"
+        actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"]
+        resources = ["${local.bucket_arn}/incoming/*"]
+      },
+      {
+        sid       = "WriteQuarantine"
+        actions   = ["s3:PutObject"]
+        resources = ["${local.bucket_arn}/quarantine/*"]
+      },
+      {
+        sid       = "DeadLetters"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.dlq["processor"].arn]
+      },
+    ]
+    notifier = [
+      {
+        sid       = "ReadDocumentsStream"
+        actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        resources = [var.tables.documents_stream_arn]
+      },
+      {
+        sid       = "PublishStatusChanges"
+        actions   = ["sns:Publish"]
+        resources = [aws_sns_topic.status.arn]
+      },
+      {
+        sid       = "DeadLetters"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.dlq["notifier"].arn]
+      },
+    ]
+  }
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = var.functions
+
+  dynamic "statement" {
+    for_each = concat(local.common_statements[each.key], local.function_statements[each.key])
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = var.functions
+
+  name   = "${var.name_prefix}-${each.key}"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.function[each.key].json
+}

@@ -1,0 +1,208 @@
+# A private-only VPC: no internet or NAT gateway. Lambdas reach AWS through
+# gateway endpoints (S3, DynamoDB) and interface endpoints (everything else).
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  # `id` is the region name on provider 5.x and 6.x alike (`name` is deprecated in 6.x).
+  region = data.aws_region.current.id
+}
+
+resource "aws_vpc" "this" {
+  cidr_block           = var.cidr_block
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-vpc" })
+}
+
+# Lock down the default security group: nothing may use it.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(var.tags, { Name = "${var.name_prefix}-default-deny" })
+}
+
+resource "aws_subnet" "private" {
+  count = length(var.availability_zones)
+
+  vpc_id                  = aws_vpc.this.id
+  availability_zone       = var.availability_zones[count.index]
+  cidr_block              = cidrsubnet(var.cidr_block, 4, count.index)
+  map_public_ip_on_launch = false
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-private-${var.availability_zones[count.index]}", Tier = "private" })
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(var.tags, { Name = "${var.name_prefix}-private" })
+}
+
+resource "aws_route_table_association" "private" {
+  count = length(aws_subnet.private)
+
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+# --- Gateway endpoints, with policies limited to docproc's data -------------
+
+data "aws_iam_policy_document" "s3_endpoint" {
+  statement {
+    sid = "DocprocBucketsOnly"
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_caller_identity.current.account_id]
+    }
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]
+    resources = concat(var.s3_bucket_arns, [for b in var.s3_bucket_arns : "${b}/*"])
+  }
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${local.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+  policy            = data.aws_iam_policy_document.s3_endpoint.json
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-s3" })
+}
+
+data "aws_iam_policy_document" "dynamodb_endpoint" {
+  statement {
+    sid = "DocprocTablesOnly"
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_caller_identity.current.account_id]
+    }
+    actions = [
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan",
+      "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
+    ]
+    resources = concat(var.dynamodb_table_arns, [for t in var.dynamodb_table_arns : "${t}/*"])
+  }
+}
+
+resource "aws_vpc_endpoint" "dynamodb" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${local.region}.dynamodb"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+  policy            = data.aws_iam_policy_document.dynamodb_endpoint.json
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-dynamodb" })
+}
+
+# --- Interface endpoints ----------------------------------------------------
+
+resource "aws_security_group" "endpoints" {
+  name        = "${var.name_prefix}-endpoints"
+  description = "Interface endpoints: HTTPS from the docproc Lambdas only"
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-endpoints" })
+}
+
+resource "aws_security_group" "lambda" {
+  name        = "${var.name_prefix}-lambda"
+  description = "docproc Lambdas: HTTPS egress to VPC endpoints only"
+  vpc_id      = aws_vpc.this.id
+  tags        = merge(var.tags, { Name = "${var.name_prefix}-lambda" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from docproc Lambdas"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.lambda.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
+  security_group_id            = aws_security_group.lambda.id
+  description                  = "HTTPS to interface endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "lambda_to_gateway_endpoints" {
+  for_each = {
+    s3       = aws_vpc_endpoint.s3.prefix_list_id
+    dynamodb = aws_vpc_endpoint.dynamodb.prefix_list_id
+  }
+
+  security_group_id = aws_security_group.lambda.id
+  description       = "HTTPS to the ${each.key} gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = each.value
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = toset(var.interface_endpoint_services)
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${local.region}.${each.value}"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+
+  tags = merge(var.tags, { Name = "${var.name_prefix}-${each.value}" })
+}
+
+# --- Flow logs --------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  name              = "/aws/vpc/${var.name_prefix}-flow-logs"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.flow_log_kms_key_arn
+  tags              = var.tags
+}
+
+data "aws_iam_policy_document" "flow_logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["vpc-flow-logs.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "flow_logs" {
+  name               = "${var.name_prefix}-flow-logs"
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "flow_logs" {
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  name   = "write-flow-logs"
+  role   = aws_iam_role.flow_logs.id
+  policy = data.aws_iam_policy_document.flow_logs.json
+}
+
+resource "aws_flow_log" "this" {
+  vpc_id          = aws_vpc.this.id
+  traffic_type    = "ALL"
+  log_destination = aws_cloudwatch_log_group.flow_logs.arn
+  iam_role_arn    = aws_iam_role.flow_logs.arn
+  tags            = merge(var.tags, { Name = "${var.name_prefix}-flow-logs" })
+}

@@ -1,0 +1,127 @@
+variable "name_prefix" {
+  description = "Prefix for every resource name, e.g. \"prod-docproc\"."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(dev|staging|prod)-[a-z0-9-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must start with the environment (dev-, staging- or prod-) followed by lowercase letters, digits or hyphens."
+  }
+}
+
+variable "function_keys" {
+  description = "The functions that get a log group (their names are <name_prefix>-<key>)."
+  type        = list(string)
+  default     = ["api", "authorizer", "processor", "notifier"]
+}
+
+variable "function_names" {
+  description = "Deployed function names by key (api, authorizer, processor, notifier), for alarms."
+  type        = map(string)
+
+  validation {
+    condition     = contains(keys(var.function_names), "notifier")
+    error_message = "function_names must include the notifier (its stream iterator age is alarmed)."
+  }
+}
+
+variable "dlq_names" {
+  description = "Dead-letter queue names (processor, notifier), for depth alarms."
+  type        = map(string)
+}
+
+variable "table_names" {
+  description = "DynamoDB table names, for throttle and system-error alarms."
+  type        = list(string)
+}
+
+variable "api_name" {
+  description = "REST API name (ApiName dimension)."
+  type        = string
+}
+
+variable "api_stage" {
+  description = "REST API stage name (Stage dimension)."
+  type        = string
+}
+
+variable "logs_kms_key_arn" {
+  description = "KMS key for every log group, the alarm topic and CloudTrail."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.logs_kms_key_arn))
+    error_message = "logs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group, in days."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs supports (e.g. 30, 90, 365, 731)."
+  }
+}
+
+variable "logs_bucket_name" {
+  description = "Bucket receiving CloudTrail files (its policy must allow CloudTrail)."
+  type        = string
+}
+
+variable "documents_bucket_arn" {
+  description = "Documents bucket; CloudTrail records its object-level (data) events."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", var.documents_bucket_arn))
+    error_message = "documents_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "cloudtrail_enabled" {
+  description = "Create the CloudTrail trail (disable only where an organisation trail already covers the account)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_email" {
+  description = "E-mail address subscribed to the alarm topic (null for none)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address."
+  }
+}
+
+variable "thresholds" {
+  description = "Alarm thresholds."
+  nullable    = false
+  type = object({
+    function_errors        = optional(number, 1)
+    function_throttles     = optional(number, 1)
+    dlq_messages           = optional(number, 1)
+    iterator_age_ms        = optional(number, 60000)
+    api_5xx                = optional(number, 5)
+    api_4xx                = optional(number, 100)
+    api_latency_p99_ms     = optional(number, 3000)
+    denials_per_5min       = optional(number, 50)
+    rejected_per_5min      = optional(number, 20)
+    unauthorized_aws_calls = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for v in values(var.thresholds) : v >= 0])
+    error_message = "thresholds must not be negative."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,101 @@
+# The whole docproc platform for one environment. envs/<env> call this with
+# their own values, backend and provider; nothing here differs by environment.
+
+data "aws_caller_identity" "current" {}
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+locals {
+  name_prefix = "${var.environment}-docproc"
+  tags        = merge({ Project = "docproc", Environment = var.environment, ManagedBy = "terraform" }, var.tags)
+  account_id  = data.aws_caller_identity.current.account_id
+  bucket_arn  = "arn:aws:s3:::${local.name_prefix}-documents-${local.account_id}"
+}
+
+module "storage" {
+  source = "../../modules/storage"
+
+  name_prefix         = local.name_prefix
+  bucket_suffix       = local.account_id
+  deletion_protection = var.deletion_protection
+  object_lock_enabled = var.object_lock_enabled
+  tags                = local.tags
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name_prefix          = local.name_prefix
+  cidr_block           = var.vpc_cidr
+  availability_zones   = slice(data.aws_availability_zones.available.names, 0, var.availability_zone_count)
+  s3_bucket_arns       = [module.storage.documents_bucket_arn]
+  dynamodb_table_arns  = module.storage.table_arns
+  flow_log_kms_key_arn = module.storage.logs_kms_key_arn
+  log_retention_days   = var.log_retention_days
+  tags                 = local.tags
+}
+
+module "observability" {
+  source = "../../modules/observability"
+
+  name_prefix          = local.name_prefix
+  function_names       = module.compute.function_names
+  dlq_names            = module.compute.dlq_names
+  table_names          = [module.storage.documents_table_name, module.storage.audit_table_name, module.storage.permissions_table_name]
+  api_name             = module.api.rest_api_name
+  api_stage            = module.api.stage_name
+  logs_kms_key_arn     = module.storage.logs_kms_key_arn
+  log_retention_days   = var.log_retention_days
+  logs_bucket_name     = module.storage.logs_bucket_name
+  documents_bucket_arn = module.storage.documents_bucket_arn
+  cloudtrail_enabled   = var.cloudtrail_enabled
+  alarm_email          = var.alarm_email
+  thresholds           = var.alarm_thresholds
+  tags                 = local.tags
+}
+
+module "compute" {
+  source = "../../modules/compute"
+
+  name_prefix           = local.name_prefix
+  artifacts_dir         = var.artifacts_dir
+  architecture          = var.architecture
+  functions             = var.functions
+  max_document_bytes    = var.max_document_bytes
+  subnet_ids            = module.network.private_subnet_ids
+  security_group_id     = module.network.lambda_security_group_id
+  data_kms_key_arn      = module.storage.data_kms_key_arn
+  documents_bucket_name = module.storage.documents_bucket_name
+  documents_bucket_arn  = module.storage.documents_bucket_arn
+  log_group_names       = module.observability.function_log_group_names
+  tags                  = local.tags
+
+  tables = {
+    documents_name       = module.storage.documents_table_name
+    documents_arn        = module.storage.documents_table_arn
+    documents_stream_arn = module.storage.documents_stream_arn
+    audit_name           = module.storage.audit_table_name
+    audit_arn            = module.storage.audit_table_arn
+    permissions_name     = module.storage.permissions_table_name
+    permissions_arn      = module.storage.permissions_table_arn
+  }
+}
+
+module "api" {
+  source = "../../modules/api"
+
+  name_prefix                  = local.name_prefix
+  endpoint_type                = var.api_endpoint_type
+  vpc_endpoint_id              = var.api_endpoint_type == "PRIVATE" ? module.network.execute_api_endpoint_id : null
+  api_function                 = { name = module.compute.function_names["api"], invoke_arn = module.compute.invoke_arns["api"] }
+  authorizer_function          = { name = module.compute.function_names["authorizer"], invoke_arn = module.compute.invoke_arns["authorizer"] }
+  authorizer_cache_ttl_seconds = var.authorizer_cache_ttl_seconds
+  throttle                     = var.api_throttle
+  usage_plans                  = var.usage_plans
+  waf_rate_limit               = var.waf_rate_limit
+  access_log_group_arn         = module.observability.api_access_log_group_arn
+  logs_kms_key_arn             = module.storage.logs_kms_key_arn
+  log_retention_days           = var.log_retention_days
+  tags                         = local.tags
+}
