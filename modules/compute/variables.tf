@@ -68,6 +68,11 @@ variable "max_document_bytes" {
     condition     = var.max_document_bytes >= 1048576 && var.max_document_bytes <= 5368709120
     error_message = "max_document_bytes must be between 1 MiB and 5 GiB (S3's single POST limit)."
   }
+  validation {
+    # The processor streams each document to ephemeral storage before parsing it.
+    condition     = var.max_document_bytes + 67108864 <= var.functions["processor"].ephemeral_storage_mb * 1048576
+    error_message = "the processor's ephemeral_storage_mb must hold max_document_bytes plus 64 MiB of headroom."
+  }
 }
 
 variable "inline_max_bytes" {

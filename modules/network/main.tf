@@ -105,6 +105,7 @@ resource "aws_security_group" "endpoints" {
 }
 
 resource "aws_security_group" "lambda" {
+  # checkov:skip=CKV2_AWS_5:Attached to the Lambda functions by the compute module, which checkov cannot see from here.
   name        = "${var.name_prefix}-lambda"
   description = "docproc Lambdas: HTTPS egress to VPC endpoints only"
   vpc_id      = aws_vpc.this.id

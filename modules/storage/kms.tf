@@ -14,6 +14,9 @@ locals {
 }
 
 data "aws_iam_policy_document" "data_key" {
+  # checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only.
+  # checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key only.
+  # checkov:skip=CKV_AWS_356:A key policy's Resource "*" means this key only.
   statement {
     sid = "AccountAdministration"
     principals {
@@ -55,6 +58,9 @@ resource "aws_kms_alias" "data" {
 }
 
 data "aws_iam_policy_document" "logs_key" {
+  # checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only.
+  # checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key only.
+  # checkov:skip=CKV_AWS_356:A key policy's Resource "*" means this key only.
   statement {
     sid = "AccountAdministration"
     principals {

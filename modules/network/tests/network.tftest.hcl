@@ -1,0 +1,150 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { id = "us-east-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  # Policy documents render to valid JSON; their statements stay as configured
+  # and are asserted directly.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  name_prefix          = "dev-docproc"
+  availability_zones   = ["us-east-1a", "us-east-1b"]
+  s3_bucket_arns       = ["arn:aws:s3:::dev-docproc-documents-123456789012"]
+  dynamodb_table_arns  = ["arn:aws:dynamodb:us-east-1:123456789012:table/dev-docproc-documents"]
+  flow_log_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abcd"
+}
+
+run "private_only_network" {
+  command = plan
+
+  assert {
+    condition     = length(aws_subnet.private) == 2 && alltrue([for s in aws_subnet.private : s.map_public_ip_on_launch == false])
+    error_message = "expected one private subnet per zone, none mapping public IPs"
+  }
+  assert {
+    condition     = aws_vpc_endpoint.s3.vpc_endpoint_type == "Gateway" && aws_vpc_endpoint.dynamodb.vpc_endpoint_type == "Gateway"
+    error_message = "S3 and DynamoDB must use gateway endpoints"
+  }
+  assert {
+    condition     = aws_vpc_endpoint.s3.service_name == "com.amazonaws.us-east-1.s3"
+    error_message = "S3 endpoint service name must use the current region"
+  }
+  assert {
+    condition     = alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled && e.vpc_endpoint_type == "Interface"])
+    error_message = "interface endpoints need private DNS"
+  }
+  assert {
+    condition     = contains(keys(aws_vpc_endpoint.interface), "execute-api") && contains(keys(aws_vpc_endpoint.interface), "sns")
+    error_message = "execute-api and sns endpoints are required"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.lambda_to_endpoints.from_port == 443 && aws_vpc_security_group_egress_rule.lambda_to_endpoints.to_port == 443
+    error_message = "Lambda egress must be HTTPS only"
+  }
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_egress_rule.lambda_to_gateway_endpoints : r.from_port == 443 && r.ip_protocol == "tcp"])
+    error_message = "egress to gateway prefix lists must be HTTPS only"
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.endpoints_from_lambda.from_port == 443
+    error_message = "endpoints accept HTTPS only"
+  }
+  assert {
+    condition     = aws_flow_log.this.traffic_type == "ALL" && aws_cloudwatch_log_group.flow_logs.kms_key_id == var.flow_log_kms_key_arn
+    error_message = "flow logs must capture all traffic into a KMS-encrypted log group"
+  }
+  assert {
+    condition     = toset(flatten(data.aws_iam_policy_document.s3_endpoint.statement[*].resources)) == toset(["arn:aws:s3:::dev-docproc-documents-123456789012", "arn:aws:s3:::dev-docproc-documents-123456789012/*"])
+    error_message = "the S3 endpoint policy must be limited to docproc's bucket"
+  }
+  assert {
+    condition     = alltrue([for r in flatten(data.aws_iam_policy_document.dynamodb_endpoint.statement[*].resources) : startswith(r, "arn:aws:dynamodb:us-east-1:123456789012:table/dev-docproc-documents")])
+    error_message = "the DynamoDB endpoint policy must be limited to docproc's tables"
+  }
+  assert {
+    condition     = aws_vpc.this.tags["Name"] == "dev-docproc-vpc"
+    error_message = "names must start with the prefix"
+  }
+}
+
+run "three_zones_for_prod" {
+  command = plan
+  variables {
+    name_prefix        = "prod-docproc"
+    availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  }
+  assert {
+    condition     = length(aws_subnet.private) == 3 && length(distinct([for s in aws_subnet.private : s.cidr_block])) == 3
+    error_message = "three distinct subnets expected"
+  }
+}
+
+run "rejects_name_without_environment" {
+  command = plan
+  variables {
+    name_prefix = "docproc"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_small_vpc" {
+  command = plan
+  variables {
+    cidr_block = "10.0.0.0/24"
+  }
+  expect_failures = [var.cidr_block]
+}
+
+run "rejects_single_zone" {
+  command = plan
+  variables {
+    availability_zones = ["us-east-1a"]
+  }
+  expect_failures = [var.availability_zones]
+}
+
+run "rejects_bad_service_name" {
+  command = plan
+  variables {
+    interface_endpoint_services = ["Execute API"]
+  }
+  expect_failures = [var.interface_endpoint_services]
+}
+
+run "rejects_bad_bucket_arn" {
+  command = plan
+  variables {
+    s3_bucket_arns = ["my-bucket"]
+  }
+  expect_failures = [var.s3_bucket_arns]
+}
+
+run "rejects_bad_table_arn" {
+  command = plan
+  variables {
+    dynamodb_table_arns = ["documents"]
+  }
+  expect_failures = [var.dynamodb_table_arns]
+}
+
+run "rejects_bad_kms_arn" {
+  command = plan
+  variables {
+    flow_log_kms_key_arn = "alias/logs"
+  }
+  expect_failures = [var.flow_log_kms_key_arn]
+}
+
+run "rejects_unsupported_retention" {
+  command = plan
+  variables {
+    log_retention_days = 42
+  }
+  expect_failures = [var.log_retention_days]
+}
