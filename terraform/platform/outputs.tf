@@ -67,3 +67,8 @@ output "alarm_topic_arn" {
   description = "SNS topic receiving alarms."
   value       = module.observability.alarm_topic_arn
 }
+
+output "private_subnet_ids" {
+  description = "Private subnets the functions run in (one per availability zone)."
+  value       = module.network.private_subnet_ids
+}

@@ -1,0 +1,35 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { id = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  # Policy documents render to valid JSON; their statements stay as configured
+  # and are asserted directly.
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  artifacts_dir = "../../modules/compute/tests/fixtures"
+}
+
+run "dev_is_small_and_disposable" {
+  command = plan
+  assert {
+    condition     = length(module.platform.private_subnet_ids) == 2
+    error_message = "dev uses two zones"
+  }
+  assert {
+    condition     = module.platform.name_prefix == "dev-docproc"
+    error_message = "dev names start with dev-"
+  }
+}

@@ -1,0 +1,36 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { id = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  # Policy documents render to valid JSON; their statements stay as configured
+  # and are asserted directly.
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  artifacts_dir = "../../modules/compute/tests/fixtures"
+  alarm_email   = "oncall@example.com"
+}
+
+run "prod_is_protected" {
+  command = plan
+  assert {
+    condition     = module.platform.name_prefix == "prod-docproc"
+    error_message = "prod names start with prod-"
+  }
+  assert {
+    condition     = length(module.platform.private_subnet_ids) == 3
+    error_message = "prod spans three availability zones"
+  }
+}

@@ -1,0 +1,145 @@
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { id = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  # Policy documents render to valid JSON; their statements stay as configured
+  # and are asserted directly.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+}
+
+variables {
+  name_prefix          = "prod-docproc"
+  function_names       = { api = "prod-docproc-api", authorizer = "prod-docproc-authorizer", processor = "prod-docproc-processor", notifier = "prod-docproc-notifier" }
+  dlq_names            = { processor = "prod-docproc-processor-dlq", notifier = "prod-docproc-notifier-dlq" }
+  table_names          = ["prod-docproc-documents", "prod-docproc-audit", "prod-docproc-permissions"]
+  api_name             = "prod-docproc-api"
+  api_stage            = "v1"
+  logs_kms_key_arn     = "arn:aws:kms:us-east-1:123456789012:key/logs"
+  log_retention_days   = 731
+  logs_bucket_name     = "prod-docproc-logs-123456789012"
+  documents_bucket_arn = "arn:aws:s3:::prod-docproc-documents-123456789012"
+  alarm_email          = "oncall@example.com"
+}
+
+run "everything_is_watched" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for g in concat(values(aws_cloudwatch_log_group.function), [aws_cloudwatch_log_group.api_access], aws_cloudwatch_log_group.cloudtrail) : g.kms_key_id == var.logs_kms_key_arn && g.retention_in_days == 731])
+    error_message = "every log group must be KMS-encrypted with the environment's retention"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.function["processor"].name == "/aws/lambda/prod-docproc-processor"
+    error_message = "function log groups follow the Lambda naming"
+  }
+  assert {
+    condition = alltrue([for k in concat([for f in keys(var.function_names) : "${f}-errors"], [for f in keys(var.function_names) : "${f}-throttles"],
+      ["processor-dlq-depth", "notifier-dlq-depth", "stream-iterator-age", "api-5xx", "api-4xx", "authorizer-denial-spike", "rejected-documents",
+    "prod-docproc-documents-throttled", "prod-docproc-audit-system-errors"]) : contains(keys(aws_cloudwatch_metric_alarm.this), k)])
+    error_message = "an alarm is missing"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["processor-dlq-depth"].dimensions["QueueName"] == "prod-docproc-processor-dlq" && aws_cloudwatch_metric_alarm.this["stream-iterator-age"].dimensions["FunctionName"] == "prod-docproc-notifier"
+    error_message = "alarms must watch the right resources"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.api_latency.extended_statistic == "p99" && length(aws_cloudwatch_metric_alarm.unauthorized_api_calls) == 1
+    error_message = "latency and unauthorized-call alarms are required"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.authorizer_denials.pattern == "{ $.fields.outcome = \"deny\" }" && aws_cloudwatch_log_metric_filter.rejected_documents.metric_transformation[0].name == "RejectedDocuments"
+    error_message = "metric filters must match the functions' JSON logs"
+  }
+  assert {
+    condition     = aws_sns_topic.alarms.kms_master_key_id == var.logs_kms_key_arn && aws_sns_topic_subscription.email[0].endpoint == "oncall@example.com"
+    error_message = "the alarm topic is encrypted and e-mails the on-call address"
+  }
+  assert {
+    condition     = aws_cloudtrail.this[0].enable_log_file_validation && aws_cloudtrail.this[0].kms_key_id == var.logs_kms_key_arn && aws_cloudtrail.this[0].is_multi_region_trail
+    error_message = "the trail must validate and encrypt its files"
+  }
+  assert {
+    condition     = one(one(aws_cloudtrail.this[0].event_selector).data_resource).values == tolist(["arn:aws:s3:::prod-docproc-documents-123456789012/"])
+    error_message = "the trail records the documents bucket's data events"
+  }
+  assert {
+    condition     = length(jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets) == 4
+    error_message = "the dashboard shows functions, API, documents and queues"
+  }
+}
+
+run "no_trail_no_email" {
+  command = plan
+  variables {
+    cloudtrail_enabled = false
+    alarm_email        = null
+  }
+  assert {
+    condition     = length(aws_cloudtrail.this) == 0 && length(aws_sns_topic_subscription.email) == 0
+    error_message = "both are optional"
+  }
+}
+
+run "rejects_name_without_environment" {
+  command = plan
+  variables {
+    name_prefix = "docproc"
+  }
+  expect_failures = [var.name_prefix]
+}
+
+run "rejects_functions_without_notifier" {
+  command = plan
+  variables {
+    function_names = { api = "prod-docproc-api" }
+  }
+  expect_failures = [var.function_names]
+}
+
+run "rejects_bad_kms_arn" {
+  command = plan
+  variables {
+    logs_kms_key_arn = "alias/logs"
+  }
+  expect_failures = [var.logs_kms_key_arn]
+}
+
+run "rejects_unsupported_retention" {
+  command = plan
+  variables {
+    log_retention_days = 10
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "rejects_bad_bucket_arn" {
+  command = plan
+  variables {
+    documents_bucket_arn = "documents"
+  }
+  expect_failures = [var.documents_bucket_arn]
+}
+
+run "rejects_bad_email" {
+  command = plan
+  variables {
+    alarm_email = "not-an-address"
+  }
+  expect_failures = [var.alarm_email]
+}
+
+run "rejects_negative_threshold" {
+  command = plan
+  variables {
+    thresholds = { api_5xx = -1 }
+  }
+  expect_failures = [var.thresholds]
+}
