@@ -20,7 +20,9 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 /// level (`AWS_LAMBDA_LOG_LEVEL`) and `RUST_LOG` (a single level), defaulting
 /// to `info`. A plain level filter keeps the regex engine out of the binaries.
 pub fn init_tracing() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_default();
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_default();
     tracing_subscriber::fmt()
         .json()
         .with_max_level(parse_level(&level))
