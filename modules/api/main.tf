@@ -22,6 +22,49 @@ locals {
     get_audit       = { method = "GET", resource = "audit", model = null }
   }
 
+  # JSON Schema (draft 4) models for the request bodies.
+  models = {
+    InlineUpload = {
+      type                 = "object"
+      additionalProperties = false
+      required             = ["filename", "content_type", "content_base64"]
+      properties = {
+        filename       = { type = "string", minLength = 1, maxLength = 255 }
+        content_type   = { type = "string", minLength = 3, maxLength = 128 }
+        content_base64 = { type = "string", minLength = 4, pattern = "^[A-Za-z0-9+/]+={0,2}$" }
+      }
+    }
+    PresignRequest = {
+      type                 = "object"
+      additionalProperties = false
+      required             = ["filename", "content_type", "size"]
+      properties = {
+        filename     = { type = "string", minLength = 1, maxLength = 255 }
+        content_type = { type = "string", minLength = 3, maxLength = 128 }
+        size         = { type = "integer", minimum = 1, maximum = 5368709120 }
+      }
+    }
+  }
+
+  # Every error API Gateway itself produces answers JSON without internals.
+  gateway_responses = {
+    DEFAULT_4XX                    = { status = null, code = "bad_request" }
+    DEFAULT_5XX                    = { status = null, code = "internal_error" }
+    UNAUTHORIZED                   = { status = "401", code = "unauthorized" }
+    ACCESS_DENIED                  = { status = "403", code = "forbidden" }
+    INVALID_API_KEY                = { status = "403", code = "forbidden" }
+    MISSING_AUTHENTICATION_TOKEN   = { status = "404", code = "not_found" }
+    BAD_REQUEST_BODY               = { status = "400", code = "bad_request" }
+    BAD_REQUEST_PARAMETERS         = { status = "400", code = "bad_request" }
+    REQUEST_TOO_LARGE              = { status = "413", code = "payload_too_large" }
+    THROTTLED                      = { status = "429", code = "throttled" }
+    QUOTA_EXCEEDED                 = { status = "429", code = "quota_exceeded" }
+    AUTHORIZER_FAILURE             = { status = "500", code = "internal_error" }
+    AUTHORIZER_CONFIGURATION_ERROR = { status = "500", code = "internal_error" }
+    INTEGRATION_FAILURE            = { status = "502", code = "internal_error" }
+    INTEGRATION_TIMEOUT            = { status = "504", code = "timeout" }
+  }
+
   resource_ids = {
     documents = aws_api_gateway_resource.documents.id
     uploads   = aws_api_gateway_resource.uploads.id
@@ -158,28 +201,7 @@ resource "aws_api_gateway_request_validator" "parameters" {
 }
 
 resource "aws_api_gateway_model" "this" {
-  for_each = {
-    InlineUpload = {
-      type                 = "object"
-      additionalProperties = false
-      required             = ["filename", "content_type", "content_base64"]
-      properties = {
-        filename       = { type = "string", minLength = 1, maxLength = 255 }
-        content_type   = { type = "string", minLength = 3, maxLength = 128 }
-        content_base64 = { type = "string", minLength = 4, pattern = "^[A-Za-z0-9+/]+={0,2}$" }
-      }
-    }
-    PresignRequest = {
-      type                 = "object"
-      additionalProperties = false
-      required             = ["filename", "content_type", "size"]
-      properties = {
-        filename     = { type = "string", minLength = 1, maxLength = 255 }
-        content_type = { type = "string", minLength = 3, maxLength = 128 }
-        size         = { type = "integer", minimum = 1, maximum = 5368709120 }
-      }
-    }
-  }
+  for_each = local.models
 
   rest_api_id  = aws_api_gateway_rest_api.this.id
   name         = each.key
@@ -220,23 +242,7 @@ resource "aws_api_gateway_integration" "this" {
 # --- JSON error responses without internals -----------------------------------------
 
 resource "aws_api_gateway_gateway_response" "this" {
-  for_each = {
-    DEFAULT_4XX                    = { status = null, code = "bad_request" }
-    DEFAULT_5XX                    = { status = null, code = "internal_error" }
-    UNAUTHORIZED                   = { status = "401", code = "unauthorized" }
-    ACCESS_DENIED                  = { status = "403", code = "forbidden" }
-    INVALID_API_KEY                = { status = "403", code = "forbidden" }
-    MISSING_AUTHENTICATION_TOKEN   = { status = "404", code = "not_found" }
-    BAD_REQUEST_BODY               = { status = "400", code = "bad_request" }
-    BAD_REQUEST_PARAMETERS         = { status = "400", code = "bad_request" }
-    REQUEST_TOO_LARGE              = { status = "413", code = "payload_too_large" }
-    THROTTLED                      = { status = "429", code = "throttled" }
-    QUOTA_EXCEEDED                 = { status = "429", code = "quota_exceeded" }
-    AUTHORIZER_FAILURE             = { status = "500", code = "internal_error" }
-    AUTHORIZER_CONFIGURATION_ERROR = { status = "500", code = "internal_error" }
-    INTEGRATION_FAILURE            = { status = "502", code = "internal_error" }
-    INTEGRATION_TIMEOUT            = { status = "504", code = "timeout" }
-  }
+  for_each = local.gateway_responses
 
   rest_api_id   = aws_api_gateway_rest_api.this.id
   response_type = each.key
@@ -252,15 +258,22 @@ resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
   description = "docproc ${var.name_prefix}"
 
-  # Redeploy whenever anything that shapes the API changes.
+  # Redeploy whenever anything that shapes the API changes. Only configured
+  # values and resource ids are hashed: computed attributes that a refresh
+  # may normalise would otherwise force needless redeployments.
   triggers = {
-    redeployment = sha1(jsonencode([
-      aws_api_gateway_resource.documents, aws_api_gateway_resource.uploads, aws_api_gateway_resource.document,
-      aws_api_gateway_resource.content, aws_api_gateway_resource.audit, aws_api_gateway_method.this,
-      aws_api_gateway_integration.this, aws_api_gateway_model.this, aws_api_gateway_authorizer.api_key,
-      aws_api_gateway_gateway_response.this, aws_api_gateway_request_validator.body,
-      aws_api_gateway_request_validator.parameters, data.aws_iam_policy_document.resource_policy.json,
-    ]))
+    redeployment = sha1(jsonencode({
+      routes       = local.routes
+      models       = local.models
+      responses    = local.gateway_responses
+      resources    = local.resource_ids
+      methods      = [for m in aws_api_gateway_method.this : m.id]
+      integrations = [for i in aws_api_gateway_integration.this : i.id]
+      handler      = var.api_function.invoke_arn
+      authorizer   = [aws_api_gateway_authorizer.api_key.id, var.authorizer_function.invoke_arn, var.authorizer_cache_ttl_seconds]
+      validators   = [aws_api_gateway_request_validator.body.id, aws_api_gateway_request_validator.parameters.id]
+      policy       = data.aws_iam_policy_document.resource_policy.json
+    }))
   }
 
   lifecycle {

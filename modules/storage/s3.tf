@@ -92,7 +92,7 @@ data "aws_iam_policy_document" "logs_bucket" {
       identifiers = ["logging.s3.amazonaws.com"]
     }
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/s3-access/*"]
+    resources = ["${aws_s3_bucket.logs.arn}/s3-access/${local.documents_bucket}/*"]
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -185,6 +185,9 @@ resource "aws_s3_bucket_logging" "documents" {
   bucket        = aws_s3_bucket.documents.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3-access/${local.documents_bucket}/"
+
+  # S3 checks that the target's policy admits the logging service.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 resource "aws_s3_bucket_object_lock_configuration" "documents" {
