@@ -12,8 +12,9 @@ resource "aws_s3_bucket" "logs" {
   # checkov:skip=CKV2_AWS_62:Nothing consumes events from the log bucket.
   # checkov:skip=CKV_AWS_144:Logs are replicated by the organisation's log archive if it has one; not per platform.
   # checkov:skip=CKV_AWS_145:S3 server access log delivery only supports SSE-S3 target buckets; CloudTrail files are KMS-encrypted on top.
-  bucket = local.logs_bucket
-  tags   = var.tags
+  bucket        = local.logs_bucket
+  force_destroy = var.force_destroy
+  tags          = var.tags
 }
 
 resource "aws_s3_bucket_ownership_controls" "logs" {
@@ -144,6 +145,7 @@ resource "aws_s3_bucket" "documents" {
   # checkov:skip=CKV2_AWS_62:Event notifications are configured by the compute module (aws_s3_bucket_notification), next to the processor they invoke.
   # checkov:skip=CKV_AWS_144:Cross-region replication is an organisation-level disaster-recovery choice; versioning, Object Lock (prod) and PITR cover loss here.
   bucket              = local.documents_bucket
+  force_destroy       = var.force_destroy
   object_lock_enabled = var.object_lock_enabled
   tags                = var.tags
 }

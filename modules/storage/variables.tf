@@ -24,6 +24,12 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete non-empty buckets (disposable environments only)."
+  type        = bool
+  default     = false
+}
+
 variable "object_lock_enabled" {
   description = "Enable S3 Object Lock (governance mode) on the documents bucket. Can only be set at bucket creation."
   type        = bool

@@ -19,6 +19,8 @@ module "storage" {
   name_prefix         = local.name_prefix
   bucket_suffix       = local.account_id
   deletion_protection = var.deletion_protection
+  # Unprotected environments are disposable: destroy may empty their buckets.
+  force_destroy       = !var.deletion_protection
   object_lock_enabled = var.object_lock_enabled
   tags                = local.tags
 }

@@ -87,6 +87,10 @@ run "secure_by_default" {
     condition     = length(aws_s3_bucket_object_lock_configuration.documents) == 0
     error_message = "Object Lock is off by default"
   }
+  assert {
+    condition     = !aws_s3_bucket.documents.force_destroy && !aws_s3_bucket.logs.force_destroy
+    error_message = "buckets with documents must not be force-destroyed by default"
+  }
 }
 
 run "object_lock_for_prod" {
