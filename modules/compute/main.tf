@@ -164,6 +164,25 @@ resource "aws_sns_topic" "status" {
   tags              = var.tags
 }
 
+# Only this account may publish or subscribe: the notifier publishes;
+# consumers subscribe with their own account's credentials.
+data "aws_iam_policy_document" "status_topic" {
+  statement {
+    sid = "OwnAccountOnly"
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    actions   = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"]
+    resources = [aws_sns_topic.status.arn]
+  }
+}
+
+resource "aws_sns_topic_policy" "status" {
+  arn    = aws_sns_topic.status.arn
+  policy = data.aws_iam_policy_document.status_topic.json
+}
+
 resource "aws_lambda_event_source_mapping" "notifier" {
   event_source_arn                   = var.tables.documents_stream_arn
   function_name                      = aws_lambda_function.this["notifier"].arn

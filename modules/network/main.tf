@@ -144,6 +144,27 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_gateway_endpoints" {
   prefix_list_id    = each.value
 }
 
+# Interface endpoints only carry requests signed by this account's principals,
+# so a compromised function cannot move data to another account through them.
+data "aws_iam_policy_document" "interface_endpoint" {
+  # checkov:skip=CKV_AWS_1:An endpoint policy, not an identity policy: it admits only this account's principals, whose own roles are least-privilege.
+  # checkov:skip=CKV_AWS_49:An endpoint policy, not an identity policy: it admits only this account's principals, whose own roles are least-privilege.
+  statement {
+    sid = "OwnAccountPrincipalsOnly"
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    actions   = ["*"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:PrincipalAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
 resource "aws_vpc_endpoint" "interface" {
   for_each = toset(var.interface_endpoint_services)
 
@@ -153,6 +174,7 @@ resource "aws_vpc_endpoint" "interface" {
   private_dns_enabled = true
   subnet_ids          = aws_subnet.private[*].id
   security_group_ids  = [aws_security_group.endpoints.id]
+  policy              = data.aws_iam_policy_document.interface_endpoint.json
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${each.value}" })
 }
