@@ -3,16 +3,6 @@
 # CloudTrail. Key policies delegate to IAM (the account root) and name the
 # service principals that need direct grants, scoped to this account.
 
-data "aws_caller_identity" "current" {}
-data "aws_region" "current" {}
-data "aws_partition" "current" {}
-
-locals {
-  account_id = data.aws_caller_identity.current.account_id
-  region     = data.aws_region.current.id
-  partition  = data.aws_partition.current.partition
-}
-
 data "aws_iam_policy_document" "data_key" {
   # checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only.
   # checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key only.
