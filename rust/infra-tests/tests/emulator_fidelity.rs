@@ -215,6 +215,15 @@ fn wildcard_violations(policies: &[(String, Value)]) -> Vec<String> {
     problems
 }
 
+/// Emulators on 127.0.0.1 need path-style S3 addressing.
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 async fn check_resources(env: &str, sdk: &aws_config::SdkConfig, state: &Value) {
     let protected = env != "dev";
     let prefix = format!("{env}-docproc");
@@ -268,11 +277,7 @@ async fn check_resources(env: &str, sdk: &aws_config::SdkConfig, state: &Value) 
     }
 
     // S3: SSE-KMS by default, public access blocked, TLS-only policy.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(sdk);
     let bucket = format!("{prefix}-documents-123456789012");
     let enc = s3
         .get_bucket_encryption()
@@ -476,11 +481,7 @@ async fn nothing_left(sdk: &aws_config::SdkConfig) {
             .is_empty(),
         "tables left behind"
     );
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(sdk);
     assert!(
         s3.list_buckets().send().await.unwrap().buckets().is_empty(),
         "buckets left behind"

@@ -110,11 +110,7 @@ async fn platform() -> Platform {
         .send()
         .await
         .unwrap();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&sdk);
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
     s3.put_bucket_versioning()
         .bucket(BUCKET)
@@ -171,6 +167,15 @@ async fn platform() -> Platform {
         sdk,
         _emulator: emulator,
     }
+}
+
+/// Emulators on 127.0.0.1 need path-style S3 addressing.
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 fn corpus(name: &str) -> Vec<u8> {
@@ -234,11 +239,7 @@ impl Platform {
     }
 
     async fn process(&self, key: &str, sequencer: &str) -> Outcome {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&self.sdk)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = s3_client(&self.sdk);
         let head = s3
             .head_object()
             .bucket(BUCKET)
@@ -427,11 +428,7 @@ async fn keys_upload_process_notify_download_delete_and_audit() {
     assert_eq!(status, 201, "{created}");
     let id = created["document_id"].as_str().unwrap().to_string();
     let key = format!("incoming/acme/{id}");
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&p.sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&p.sdk);
     let head = s3
         .head_object()
         .bucket(BUCKET)
@@ -599,11 +596,7 @@ async fn presigned_post_upload_and_hostile_document_quarantine() {
     );
     let doc = p.documents.get(&id).await.unwrap().unwrap();
     assert_eq!(doc.status, DocumentStatus::Rejected);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&p.sdk)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&p.sdk);
     let quarantined = s3
         .get_object()
         .bucket(BUCKET)

@@ -59,6 +59,37 @@ fn malformed(table: &str, what: &str) -> StoreError {
     StoreError::Permanent(format!("malformed item in {table}: {what}"))
 }
 
+/// Strongly consistent read of one item by its string partition key.
+async fn get_by_key(
+    client: &Client,
+    table: &str,
+    key: &str,
+    value: &str,
+) -> StoreResult<Option<Item>> {
+    let out = client
+        .get_item()
+        .table_name(table)
+        .key(key, s(value))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(out.item().cloned())
+}
+
+/// Writes an item only if none exists with the same `key`; `Conflict` otherwise.
+async fn put_if_absent(client: &Client, table: &str, item: Item, key: &str) -> StoreResult<()> {
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(format!("attribute_not_exists({key})"))
+        .send()
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
 /// The permissions table: one item per API key, keyed by the key's SHA-256.
 #[derive(Clone, Debug)]
 pub struct DynamoKeys {
@@ -131,28 +162,12 @@ impl DynamoKeys {
 
 impl KeyRepository for DynamoKeys {
     async fn get(&self, key_hash: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("key_hash", s(key_hash))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item().map(|i| self.record_from(i)).transpose()
+        let item = get_by_key(&self.client, &self.table, "key_hash", key_hash).await?;
+        item.map(|i| self.record_from(&i)).transpose()
     }
 
     async fn create(&self, record: &ApiKeyRecord) -> StoreResult<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::to_item(record)))
-            .condition_expression("attribute_not_exists(key_hash)")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        put_if_absent(&self.client, &self.table, Self::to_item(record), "key_hash").await
     }
 
     async fn list(&self) -> StoreResult<Vec<ApiKeyRecord>> {
@@ -298,28 +313,18 @@ fn key_to_token(k: &Item) -> PageToken {
 
 impl DocumentRepository for DynamoDocuments {
     async fn get(&self, document_id: &str) -> StoreResult<Option<Document>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("document_id", s(document_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item().map(|i| self.document_from(i)).transpose()
+        let item = get_by_key(&self.client, &self.table, "document_id", document_id).await?;
+        item.map(|i| self.document_from(&i)).transpose()
     }
 
     async fn create(&self, document: &Document) -> StoreResult<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(Self::to_item(document)))
-            .condition_expression("attribute_not_exists(document_id)")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        put_if_absent(
+            &self.client,
+            &self.table,
+            Self::to_item(document),
+            "document_id",
+        )
+        .await
     }
 
     async fn record_outcome(&self, o: &ProcessingOutcome) -> StoreResult<OutcomeWrite> {
@@ -556,14 +561,6 @@ impl AuditRepository for DynamoAudit {
             ("prev_hash".to_string(), s(&e.prev_hash)),
             ("hash".to_string(), s(&e.hash)),
         ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(seq)")
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        put_if_absent(&self.client, &self.table, item, "seq").await
     }
 }
