@@ -79,7 +79,9 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
     /// Handles one request; never fails (errors become JSON responses).
     pub async fn handle(&self, req: &ApiGatewayProxyRequest) -> ApiGatewayProxyResponse {
         let request_id = req.request_context.request_id.clone().unwrap_or_default();
-        let result = self.route(req).await;
+        // Boxed: the per-route futures nest deeply, and inlining them into the runtime's
+        // future overflows rustc's layout query depth on a clean build.
+        let result = Box::pin(self.route(req)).await;
         let response = match result {
             Ok(r) => r,
             Err(e) => {
