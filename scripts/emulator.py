@@ -13,7 +13,9 @@ Emulator fixes applied here (each is an emulator bug, not a docproc choice):
   bucket's policy has a statement with `"Principal": "*"` (a TLS-only deny);
   it only needs the statements with service principals, so it sees those.
 - ministack stores API Gateway PATCH values as strings (numbers and booleans
-  included), which breaks later reads; we convert them by field name.
+  included), which breaks later reads; we convert them by field name. It also
+  returns an empty `accessLogSettings` for stages without access logs (AWS
+  omits it), a permanent diff; we omit it too.
 """
 import argparse
 import json
@@ -82,15 +84,77 @@ def run_moto(port):
     return server.stop
 
 
+# API Gateway fields whose PATCH values are not strings (API Gateway sends every
+# PATCH value as a string and converts it by field).
+BOOLEAN_FIELDS = {"enabled", "apiKeyRequired", "cacheClusterEnabled", "tracingEnabled", "disableExecuteApiEndpoint"}
+INTEGER_FIELDS = {"authorizerResultTtlInSeconds", "burstLimit", "limit", "offset", "timeoutInMillis", "minimumCompressionSize"}
+FLOAT_FIELDS = {"rateLimit"}
+
+
+def typed_patch_value(op):
+    value, field = op.get("value"), op.get("path", "").rsplit("/", 1)[-1]
+    if not isinstance(value, str):
+        return op
+    try:
+        if field in BOOLEAN_FIELDS and value.lower() in ("true", "false"):
+            return dict(op, value=value.lower() == "true")
+        if field in INTEGER_FIELDS:
+            return dict(op, value=int(value))
+        if field in FLOAT_FIELDS:
+            return dict(op, value=float(value))
+    except ValueError:
+        pass
+    return op
+
+
+def patch_ministack():
+    from ministack.services import apigateway_v1 as apigw
+
+    apply_patch = apigw._apply_patch
+    apigw._apply_patch = lambda obj, ops: apply_patch(obj, [typed_patch_value(op) for op in ops])
+
+    def without_empty_access_logs(handler):
+        def wrapped(*args):
+            status, headers, body = handler(*args)
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                return status, headers, body
+            for stage in doc.get("item", [doc]):
+                if isinstance(stage, dict) and stage.get("accessLogSettings") == {}:
+                    del stage["accessLogSettings"]
+            return status, headers, json.dumps(doc).encode()
+
+        return wrapped
+
+    apigw._get_stage = without_empty_access_logs(apigw._get_stage)
+    apigw._get_stages = without_empty_access_logs(apigw._get_stages)
+
+
+def serve_ministack():
+    """Runs in the child process: the environment is set before ministack is imported."""
+    patch_ministack()
+    from ministack.app import main as ministack_main
+
+    sys.argv = ["ministack"]
+    ministack_main()
+
+
 def run_ministack(port):
     import subprocess
 
-    env = dict(os.environ, BIND_HOST="127.0.0.1", GATEWAY_PORT=str(port), AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}")
-    child = subprocess.Popen([sys.executable, "-m", "ministack"], env=env)
+    # Lambdas inherit AWS_ENDPOINT_URL from ministack's environment: only then do
+    # their SDK clients reach the emulator instead of real AWS.
+    # IOT_MTLS_ENABLED=0: its MQTT listener would bind 0.0.0.0:8883.
+    env = dict(os.environ, BIND_HOST="127.0.0.1", GATEWAY_PORT=str(port), AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+               IOT_MTLS_ENABLED="0")
+    child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "serve-ministack"], env=env)
     return child.terminate
 
 
 def main():
+    if sys.argv[1:2] == ["serve-ministack"]:
+        return serve_ministack()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("kind", choices=["moto", "ministack"])
     parser.add_argument("--port-file", required=True)

@@ -72,3 +72,8 @@ output "private_subnet_ids" {
   description = "Private subnets the functions run in (one per availability zone)."
   value       = module.network.private_subnet_ids
 }
+
+output "authorizer_cache_ttl_seconds" {
+  description = "How long API Gateway caches an authorizer decision per key: the upper bound on how long a revoked or disabled key keeps working."
+  value       = var.authorizer_cache_ttl_seconds
+}

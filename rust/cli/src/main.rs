@@ -1,7 +1,20 @@
-//! `docproc`: the operator CLI.
+//! `docproc`: the operator CLI. Parses arguments, loads the deployment's
+//! names from Terraform outputs, wires the AWS adapters and prints results;
+//! the workflows themselves live in the `docproc_cli` library.
 
-use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+mod aws;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use docproc_aws::dynamo::{DynamoAudit, DynamoKeys};
+use docproc_cli::config::{Platform, Source};
+use docproc_cli::dlq::{self, QueueKind, RedriveResult, Redriver};
+use docproc_cli::keys::{key_trail, parse_expiry, KeyAdmin, NewKey};
+use docproc_cli::OpsError;
+use docproc_core::access::AccessLevel;
+use docproc_core::audit::verify_chain;
+use docproc_core::keys::ApiKeyRecord;
+use docproc_core::ports::AuditRepository;
 use docproc_engine::{Declared, Limits};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,11 +27,34 @@ const EXIT_REJECTED: u8 = 3;
 #[command(
     name = "docproc",
     version,
-    about = "Operate a docproc deployment and inspect documents locally."
+    about = "Operate a docproc deployment and inspect documents locally.",
+    long_about = "Operate a docproc deployment and inspect documents locally.\n\n\
+        Commands that touch a deployment read its names (tables, API, usage plans, queues) from \
+        the environment's `platform` Terraform output: --env runs `terraform output -json` in \
+        envs/<env>; --outputs reads a saved copy. AWS credentials, region and endpoint come from \
+        the standard AWS settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, …)."
 )]
 struct Cli {
+    #[command(flatten)]
+    target: Target,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Args)]
+struct Target {
+    /// Environment to operate (a directory under <root>/envs).
+    #[arg(long, global = true, env = "DOCPROC_ENV", conflicts_with = "outputs")]
+    env: Option<String>,
+    /// A saved `terraform output -json` of the environment, instead of --env.
+    #[arg(long, global = true, env = "DOCPROC_OUTPUTS", value_name = "FILE")]
+    outputs: Option<PathBuf>,
+    /// Repository root holding envs/ (for --env).
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    root: PathBuf,
+    /// Terraform binary (for --env).
+    #[arg(long, global = true, env = "TERRAFORM", default_value = "terraform")]
+    terraform: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -39,44 +75,441 @@ enum Command {
         #[arg(long, default_value_t = Limits::default().max_size)]
         max_size: u64,
     },
+    /// Issue, list, rotate, disable, enable and revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Inspect and redrive the dead-letter queues.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+    /// Check audit trails.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print it once: only its SHA-256 hash is stored.
+    Create {
+        /// Client the key belongs to (letters, digits, '-', '_').
+        #[arg(long)]
+        client: String,
+        /// What the key may do.
+        #[arg(long, value_parser = ["read-only", "read-write", "admin"])]
+        level: String,
+        /// Usage plan (rate limit and quota) the key is metered by.
+        #[arg(long, default_value = "standard")]
+        tier: String,
+        /// Expiry: a date (midnight UTC) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
+        /// Free text shown by `keys list`.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List keys (ids and states, never the keys themselves).
+    List {
+        /// Only this client's keys.
+        #[arg(long)]
+        client: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key for good.
+    Revoke { key_id: String },
+    /// Deny a key until it is enabled again.
+    Disable { key_id: String },
+    /// Re-enable a disabled key.
+    Enable { key_id: String },
+    /// Issue a replacement key; the old one expires after the grace period.
+    Rotate {
+        key_id: String,
+        /// Hours the old key keeps working.
+        #[arg(long, default_value_t = 24)]
+        grace_hours: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// One line per failed event: when, why, which documents.
+    List {
+        #[arg(long, value_enum)]
+        queue: QueueKind,
+        #[arg(long, default_value_t = 50)]
+        max: usize,
+    },
+    /// Failed events in full, as JSON.
+    Show {
+        #[arg(long, value_enum)]
+        queue: QueueKind,
+        #[arg(long, default_value_t = 10)]
+        max: usize,
+    },
+    /// Send failed events through the deployed function again; a message is
+    /// deleted only once its redrive succeeded.
+    Redrive {
+        #[arg(long, value_enum)]
+        queue: QueueKind,
+        #[arg(long, default_value_t = 100)]
+        max: usize,
+        /// Show what would be redriven; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify a trail's hash chain and print its events. The trail is a
+    /// document id, or `apikey-<key id>` for a key's operator actions.
+    Verify { trail: String },
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            let code = e.downcast_ref::<OpsError>().map_or(1, OpsError::exit_code);
+            ExitCode::from(code)
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode> {
+/// Everything a deployment command needs, loaded once.
+struct Deployment {
+    platform: Platform,
+    sdk: aws_config::SdkConfig,
+}
+
+impl Deployment {
+    async fn load(target: &Target) -> anyhow::Result<Deployment> {
+        let source =
+            match (&target.env, &target.outputs) {
+                (Some(env), _) => Source::Env {
+                    root: target.root.clone(),
+                    env: env.clone(),
+                },
+                (None, Some(file)) => Source::File(file.clone()),
+                (None, None) => return Err(OpsError::Invalid(
+                    "which deployment? pass --env <name> or --outputs <file> (or set DOCPROC_ENV)"
+                        .into(),
+                )
+                .into()),
+            };
+        let platform = source.load(&target.terraform)?;
+        let sdk = docproc_aws::sdk_config().await;
+        Ok(Deployment { platform, sdk })
+    }
+
+    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    fn audit(&self) -> DynamoAudit {
+        DynamoAudit::new(self.dynamodb(), &self.platform.audit_table)
+    }
+
+    async fn actor(&self) -> anyhow::Result<String> {
+        Ok(aws::caller_arn(&aws_sdk_sts::Client::new(&self.sdk)).await?)
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect {
             file,
             content_type,
             filename,
             max_size,
-        } => {
-            let filename =
-                filename.or_else(|| file.file_name().map(|n| n.to_string_lossy().into_owned()));
-            let declared = Declared {
-                filename,
-                content_type,
-            };
-            let limits = Limits {
-                max_size,
-                ..Limits::default()
-            };
-            let report = docproc_engine::inspect_file(&file, &declared, &limits)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(if report.verdict.is_accepted() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(EXIT_REJECTED)
-            })
+        } => inspect(file, content_type, filename, max_size),
+        Command::Keys(command) => keys(&Deployment::load(&cli.target).await?, command).await,
+        Command::Dlq(command) => dead_letters(&Deployment::load(&cli.target).await?, command).await,
+        Command::Audit(AuditCommand::Verify { trail }) => {
+            let deployment = Deployment::load(&cli.target).await?;
+            let events = deployment.audit().trail(&trail).await?;
+            if events.is_empty() {
+                return Err(OpsError::NotFound(format!("no audit trail named {trail:?}")).into());
+            }
+            for e in &events {
+                println!(
+                    "{:>4}  {}  {:<16} {:<10} {}",
+                    e.seq, e.at, e.action, e.outcome, e.actor
+                );
+            }
+            let count = verify_chain(&trail, &events)
+                .with_context(|| format!("audit trail {trail} failed verification"))?;
+            println!(
+                "verified: {count} events, hash chain intact, head {}",
+                events[count - 1].hash
+            );
+            Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn inspect(
+    file: PathBuf,
+    content_type: Option<String>,
+    filename: Option<String>,
+    max_size: u64,
+) -> anyhow::Result<ExitCode> {
+    let filename = filename.or_else(|| file.file_name().map(|n| n.to_string_lossy().into_owned()));
+    let declared = Declared {
+        filename,
+        content_type,
+    };
+    let limits = Limits {
+        max_size,
+        ..Limits::default()
+    };
+    let report = docproc_engine::inspect_file(&file, &declared, &limits)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if report.verdict.is_accepted() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_REJECTED)
+    })
+}
+
+fn random_key_bytes() -> anyhow::Result<[u8; 32]> {
+    let mut random = [0u8; 32];
+    getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+    Ok(random)
+}
+
+async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> {
+    let p = &d.platform;
+    let (keys, audit) = (
+        DynamoKeys::new(d.dynamodb(), &p.permissions_table),
+        d.audit(),
+    );
+    let gateway = aws::ApiGateway(aws_sdk_apigateway::Client::new(&d.sdk));
+    let actor = match command {
+        KeysCommand::List { .. } => String::new(),
+        _ => d.actor().await?,
+    };
+    let admin = KeyAdmin {
+        keys: &keys,
+        gateway: &gateway,
+        audit: &audit,
+        actor: &actor,
+        name_prefix: &p.name_prefix,
+        usage_plans: &p.usage_plan_ids,
+    };
+    let now = docproc_core::time_fmt::now();
+    let cache_note = format!(
+        "API Gateway caches authorizer decisions for up to {} s: requests already cached may still \
+         succeed until then.",
+        p.authorizer_cache_ttl_seconds
+    );
+    match command {
+        KeysCommand::Create {
+            client,
+            level,
+            tier,
+            expires,
+            description,
+        } => {
+            let level: AccessLevel = level
+                .parse()
+                .map_err(|_| OpsError::Invalid(format!("unknown level {level:?}")))?;
+            let expires_at = expires.as_deref().map(parse_expiry).transpose()?;
+            let request = NewKey {
+                client_id: client,
+                level,
+                tier,
+                expires_at,
+                description,
+            };
+            let issued = admin.create(request, random_key_bytes()?, now).await?;
+            print_issued(&issued.key, &issued.record);
+        }
+        KeysCommand::List { client, json } => {
+            let records = admin.list(client.as_deref()).await?;
+            if json {
+                let rows: Vec<_> = records.iter().map(public_view).collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!(
+                    "{:<12}  {:<20} {:<10} {:<9} {:<9} {:<20}  {:<20}  DESCRIPTION",
+                    "KEY ID", "CLIENT", "LEVEL", "TIER", "STATUS", "CREATED", "EXPIRES"
+                );
+                for k in &records {
+                    println!(
+                        "{:<12}  {:<20} {:<10} {:<9} {:<9} {:<20}  {:<20}  {}",
+                        k.key_id,
+                        k.client_id,
+                        k.level.as_str(),
+                        k.tier,
+                        k.status.as_str(),
+                        k.created_at,
+                        k.expires_at.as_deref().unwrap_or("never"),
+                        k.description
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { key_id } => {
+            let k = admin.revoke(&key_id).await?;
+            println!("revoked key {} of {}. {cache_note}", k.key_id, k.client_id);
+        }
+        KeysCommand::Disable { key_id } => {
+            let k = admin.disable(&key_id).await?;
+            println!("disabled key {} of {}. {cache_note}", k.key_id, k.client_id);
+        }
+        KeysCommand::Enable { key_id } => {
+            let k = admin.enable(&key_id).await?;
+            println!("enabled key {} of {}.", k.key_id, k.client_id);
+        }
+        KeysCommand::Rotate {
+            key_id,
+            grace_hours,
+        } => {
+            let grace = time::Duration::hours(grace_hours.into());
+            let (issued, old) = admin
+                .rotate(&key_id, grace, random_key_bytes()?, now)
+                .await?;
+            print_issued(&issued.key, &issued.record);
+            println!(
+                "old key {} keeps working until {}; audit trail {}",
+                old.key_id,
+                old.expires_at.as_deref().unwrap_or("-"),
+                key_trail(&old.key_id)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_issued(key: &str, record: &ApiKeyRecord) {
+    println!("key:     {key}");
+    println!("key id:  {}", record.key_id);
+    println!(
+        "client:  {}  level: {}  tier: {}  expires: {}",
+        record.client_id,
+        record.level.as_str(),
+        record.tier,
+        record.expires_at.as_deref().unwrap_or("never")
+    );
+    println!("Store the key now: it is shown only once (only its SHA-256 hash is kept).");
+}
+
+fn public_view(k: &ApiKeyRecord) -> serde_json::Value {
+    serde_json::json!({
+        "key_id": k.key_id, "client_id": k.client_id, "level": k.level.as_str(), "tier": k.tier,
+        "status": k.status.as_str(), "created_at": k.created_at, "expires_at": k.expires_at,
+        "description": k.description,
+    })
+}
+
+async fn dead_letters(d: &Deployment, command: DlqCommand) -> anyhow::Result<ExitCode> {
+    let (DlqCommand::List { queue: kind, .. }
+    | DlqCommand::Show { queue: kind, .. }
+    | DlqCommand::Redrive { queue: kind, .. }) = command;
+    let queue = aws::SqsQueue {
+        client: aws_sdk_sqs::Client::new(&d.sdk),
+        url: d.platform.dlq_url(kind.as_str())?.to_string(),
+    };
+    match command {
+        DlqCommand::List { max, .. } => {
+            let messages = dlq::peek(&queue, max).await?;
+            println!(
+                "{} failed events in the {} dead-letter queue",
+                messages.len(),
+                kind.as_str()
+            );
+            for m in &messages {
+                match dlq::parse_message(m) {
+                    Ok(e) => println!(
+                        "{}  {}  attempts={}  documents={}  {}",
+                        e.message_id,
+                        e.failed_at.as_deref().unwrap_or("-"),
+                        e.attempts.map_or("-".into(), |a| a.to_string()),
+                        if e.documents.is_empty() {
+                            "-".into()
+                        } else {
+                            e.documents.join(",")
+                        },
+                        e.error
+                    ),
+                    Err(err) => println!("{}  unreadable: {err}", m.message_id),
+                }
+            }
+        }
+        DlqCommand::Show { max, .. } => {
+            let shown: Vec<_> = dlq::peek(&queue, max)
+                .await?
+                .iter()
+                .map(|m| match dlq::parse_message(m) {
+                    Ok(e) => serde_json::to_value(e).unwrap_or_default(),
+                    Err(err) => serde_json::json!({"message_id": m.message_id, "error": err.to_string(), "body": m.body}),
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&shown)?);
+        }
+        DlqCommand::Redrive { max, dry_run, .. } => {
+            let function = d.platform.function(kind.as_str())?;
+            let (invoker, streams, audit) = (
+                aws::Lambda(aws_sdk_lambda::Client::new(&d.sdk)),
+                aws::Streams(aws_sdk_dynamodbstreams::Client::new(&d.sdk)),
+                d.audit(),
+            );
+            let actor = if dry_run {
+                String::new()
+            } else {
+                d.actor().await?
+            };
+            let redriver = Redriver {
+                kind,
+                queue: &queue,
+                invoker: &invoker,
+                streams: &streams,
+                audit: &audit,
+                function_name: function,
+                actor: &actor,
+            };
+            let results = redriver.redrive(max, dry_run).await?;
+            let mut failures = 0;
+            for r in &results {
+                match r {
+                    RedriveResult::WouldRedrive { event } => {
+                        println!(
+                            "would redrive {} -> {function}  ({})",
+                            event.message_id, event.error
+                        )
+                    }
+                    RedriveResult::Redriven { event } => println!(
+                        "redriven {}  documents={}",
+                        event.message_id,
+                        event.documents.join(",")
+                    ),
+                    RedriveResult::Failed { message_id, error } => {
+                        failures += 1;
+                        eprintln!("kept {message_id} in the queue: {error}");
+                    }
+                }
+            }
+            println!(
+                "{} of {} messages redriven{}",
+                results.len() - failures,
+                results.len(),
+                if dry_run { " (dry run)" } else { "" }
+            );
+            if failures > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

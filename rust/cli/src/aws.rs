@@ -1,0 +1,346 @@
+//! AWS SDK adapters for the operator ports.
+
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::InvocationType;
+use base64::Engine;
+use docproc_cli::error::{OpsError, OpsResult};
+use docproc_cli::ports::{
+    DeadLetterQueue, Gateway, Invocation, Invoker, QueueMessage, ShardRange, StreamReader,
+};
+use serde_json::{json, Map, Value};
+
+/// The SDK's error with its service code and message (`DisplayErrorContext`).
+fn remote<E: std::error::Error>(service: &'static str, err: E) -> OpsError {
+    OpsError::remote(service, aws_smithy_error(&err))
+}
+
+fn aws_smithy_error<E: std::error::Error>(err: &E) -> String {
+    aws_sdk_sqs::error::DisplayErrorContext(err).to_string()
+}
+
+pub struct ApiGateway(pub aws_sdk_apigateway::Client);
+
+impl Gateway for ApiGateway {
+    async fn create_key(&self, name: &str, value: &str, description: &str) -> OpsResult<String> {
+        let key = self
+            .0
+            .create_api_key()
+            .name(name)
+            .value(value)
+            .description(description)
+            .enabled(true)
+            .send()
+            .await
+            .map_err(|e| remote("apigateway", e))?;
+        key.id
+            .ok_or_else(|| OpsError::remote("apigateway", "CreateApiKey returned no id"))
+    }
+
+    async fn add_to_usage_plan(&self, usage_plan_id: &str, gateway_key_id: &str) -> OpsResult<()> {
+        self.0
+            .create_usage_plan_key()
+            .usage_plan_id(usage_plan_id)
+            .key_id(gateway_key_id)
+            .key_type("API_KEY")
+            .send()
+            .await
+            .map_err(|e| remote("apigateway", e))?;
+        Ok(())
+    }
+
+    async fn set_enabled(&self, gateway_key_id: &str, enabled: bool) -> OpsResult<()> {
+        let patch = PatchOperation::builder()
+            .op(Op::Replace)
+            .path("/enabled")
+            .value(enabled.to_string())
+            .build();
+        self.0
+            .update_api_key()
+            .api_key(gateway_key_id)
+            .patch_operations(patch)
+            .send()
+            .await
+            .map_err(|e| remote("apigateway", e))?;
+        Ok(())
+    }
+
+    async fn delete_key(&self, gateway_key_id: &str) -> OpsResult<()> {
+        self.0
+            .delete_api_key()
+            .api_key(gateway_key_id)
+            .send()
+            .await
+            .map_err(|e| remote("apigateway", e))?;
+        Ok(())
+    }
+}
+
+pub struct SqsQueue {
+    pub client: aws_sdk_sqs::Client,
+    pub url: String,
+}
+
+impl DeadLetterQueue for SqsQueue {
+    async fn receive(&self, max: usize, visibility_seconds: u32) -> OpsResult<Vec<QueueMessage>> {
+        let out = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(max.clamp(1, 10) as i32)
+            .visibility_timeout(visibility_seconds as i32)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e))?;
+        Ok(out
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| QueueMessage {
+                message_id: m.message_id.unwrap_or_default(),
+                receipt_handle: m.receipt_handle.unwrap_or_default(),
+                body: m.body.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn delete(&self, receipt_handle: &str) -> OpsResult<()> {
+        self.client
+            .delete_message()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e))?;
+        Ok(())
+    }
+
+    async fn release(&self, receipt_handle: &str) -> OpsResult<()> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e))?;
+        Ok(())
+    }
+}
+
+pub struct Lambda(pub aws_sdk_lambda::Client);
+
+impl Invoker for Lambda {
+    async fn invoke(&self, function_name: &str, payload: &Value) -> OpsResult<Invocation> {
+        let out = self
+            .0
+            .invoke()
+            .function_name(function_name)
+            .invocation_type(InvocationType::RequestResponse)
+            .payload(Blob::new(payload.to_string()))
+            .send()
+            .await
+            .map_err(|e| remote("lambda", e))?;
+        let body = out.payload.map(Blob::into_inner).unwrap_or_default();
+        let payload = if body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&body)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()))
+        };
+        Ok(Invocation {
+            function_error: out.function_error,
+            payload,
+        })
+    }
+}
+
+pub struct Streams(pub aws_sdk_dynamodbstreams::Client);
+
+/// Stream sequence numbers are decimal strings of varying length.
+fn sequence_le(a: &str, b: &str) -> bool {
+    (a.len(), a) <= (b.len(), b)
+}
+
+impl StreamReader for Streams {
+    async fn read(&self, range: &ShardRange) -> OpsResult<Vec<Value>> {
+        // A shard holds at most 24 h of records; bound the walk all the same.
+        const MAX_PAGES: usize = 1000;
+        let iterator = self
+            .0
+            .get_shard_iterator()
+            .stream_arn(&range.stream_arn)
+            .shard_id(&range.shard_id)
+            .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+            .sequence_number(&range.start_sequence_number)
+            .send()
+            .await
+            .map_err(|e| remote("dynamodbstreams", e))?
+            .shard_iterator;
+        let mut next = iterator;
+        let mut records = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let Some(it) = next.take() else { break };
+            let page = self
+                .0
+                .get_records()
+                .shard_iterator(it)
+                .send()
+                .await
+                .map_err(|e| remote("dynamodbstreams", e))?;
+            if page.records().is_empty() {
+                break;
+            }
+            for record in page.records() {
+                let seq = record
+                    .dynamodb()
+                    .and_then(|d| d.sequence_number())
+                    .unwrap_or_default();
+                if !sequence_le(seq, &range.end_sequence_number) {
+                    return Ok(records);
+                }
+                records.push(lambda_record(record, &range.stream_arn));
+            }
+            next = page.next_shard_iterator;
+        }
+        Ok(records)
+    }
+}
+
+/// A stream record in the JSON shape Lambda delivers to the notifier.
+fn lambda_record(record: &Record, stream_arn: &str) -> Value {
+    let mut dynamodb = Map::new();
+    if let Some(d) = record.dynamodb() {
+        if let Some(t) = d.approximate_creation_date_time() {
+            dynamodb.insert("ApproximateCreationDateTime".into(), json!(t.secs()));
+        }
+        for (name, image) in [
+            ("Keys", d.keys()),
+            ("NewImage", d.new_image()),
+            ("OldImage", d.old_image()),
+        ] {
+            if let Some(image) = image {
+                dynamodb.insert(name.into(), item(image));
+            }
+        }
+        dynamodb.insert("SequenceNumber".into(), json!(d.sequence_number()));
+        dynamodb.insert("SizeBytes".into(), json!(d.size_bytes()));
+        if let Some(v) = d.stream_view_type() {
+            dynamodb.insert("StreamViewType".into(), json!(v.as_str()));
+        }
+    }
+    json!({
+        "eventID": record.event_id(),
+        "eventName": record.event_name().map(|n| n.as_str()),
+        "eventVersion": record.event_version(),
+        "eventSource": record.event_source(),
+        "awsRegion": record.aws_region(),
+        "dynamodb": dynamodb,
+        "eventSourceARN": stream_arn,
+    })
+}
+
+fn item(image: &std::collections::HashMap<String, AttributeValue>) -> Value {
+    Value::Object(
+        image
+            .iter()
+            .map(|(k, v)| (k.clone(), attribute(v)))
+            .collect(),
+    )
+}
+
+fn attribute(v: &AttributeValue) -> Value {
+    let b64 = |b: &aws_sdk_dynamodbstreams::primitives::Blob| {
+        base64::engine::general_purpose::STANDARD.encode(b.as_ref())
+    };
+    match v {
+        AttributeValue::S(s) => json!({ "S": s }),
+        AttributeValue::N(n) => json!({ "N": n }),
+        AttributeValue::B(b) => json!({ "B": b64(b) }),
+        AttributeValue::Ss(v) => json!({ "SS": v }),
+        AttributeValue::Ns(v) => json!({ "NS": v }),
+        AttributeValue::Bs(v) => json!({ "BS": v.iter().map(b64).collect::<Vec<_>>() }),
+        AttributeValue::M(m) => json!({ "M": item(m) }),
+        AttributeValue::L(l) => json!({ "L": l.iter().map(attribute).collect::<Vec<_>>() }),
+        AttributeValue::Bool(b) => json!({ "BOOL": b }),
+        // NULL, and any type a newer SDK adds, as NULL: the notifier only reads known fields.
+        _ => json!({ "NULL": true }),
+    }
+}
+
+/// The ARN of whoever runs the command, for the audit trail.
+pub async fn caller_arn(sts: &aws_sdk_sts::Client) -> OpsResult<String> {
+    let who = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| remote("sts", e))?;
+    who.arn
+        .ok_or_else(|| OpsError::remote("sts", "GetCallerIdentity returned no ARN"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodbstreams::types::{OperationType, StreamRecord, StreamViewType};
+    use std::collections::HashMap;
+
+    #[test]
+    fn sequence_numbers_compare_numerically() {
+        assert!(sequence_le("99", "100"));
+        assert!(sequence_le("100", "100"));
+        assert!(!sequence_le("101", "100"));
+    }
+
+    #[test]
+    fn stream_records_become_the_event_the_notifier_parses() {
+        let keys = HashMap::from([("document_id".to_string(), AttributeValue::S("d1".into()))]);
+        let mut image = keys.clone();
+        image.insert("status".into(), AttributeValue::S("PROCESSED".into()));
+        image.insert("size".into(), AttributeValue::N("42".into()));
+        image.insert(
+            "flags".into(),
+            AttributeValue::L(vec![AttributeValue::Bool(true)]),
+        );
+        image.insert(
+            "metadata".into(),
+            AttributeValue::M(HashMap::from([(
+                "pages".into(),
+                AttributeValue::N("3".into()),
+            )])),
+        );
+        let record = Record::builder()
+            .event_id("e1")
+            .event_name(OperationType::Modify)
+            .event_version("1.1")
+            .event_source("aws:dynamodb")
+            .aws_region("us-east-1")
+            .dynamodb(
+                StreamRecord::builder()
+                    .set_keys(Some(keys))
+                    .set_new_image(Some(image))
+                    .sequence_number("100")
+                    .size_bytes(64)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build(),
+            )
+            .build();
+        let json = json!({ "Records": [lambda_record(&record, "arn:stream")] });
+        let event: aws_lambda_events::event::dynamodb::Event =
+            serde_json::from_value(json.clone()).unwrap();
+        let r = &event.records[0];
+        assert_eq!(r.event_name, "MODIFY");
+        assert_eq!(r.change.sequence_number.as_deref(), Some("100"));
+        assert_eq!(
+            json["Records"][0]["dynamodb"]["NewImage"]["status"],
+            json!({"S": "PROCESSED"})
+        );
+        assert_eq!(
+            json["Records"][0]["dynamodb"]["NewImage"]["metadata"]["M"]["pages"],
+            json!({"N": "3"})
+        );
+        assert_eq!(json["Records"][0]["eventSourceARN"], "arn:stream");
+    }
+}
