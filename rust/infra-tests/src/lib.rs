@@ -1,1 +1,84 @@
-//! Tests only: see tests/.
+//! The harness shared by the infrastructure tests: scratch Terraform
+//! workspaces generated for an emulator (started through
+//! `docproc_integration`), and the Terraform CLI run the way an operator runs it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test harness: a failure is a test failure
+
+use assert_cmd::Command;
+pub use docproc_integration::{repo, Emulator, EmulatorKind};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+pub fn terraform() -> Command {
+    let bin = std::env::var("TERRAFORM").unwrap_or_else(|_| "terraform".to_string());
+    let mut cmd = Command::new(bin);
+    cmd.env("TF_IN_AUTOMATION", "1").env("TF_INPUT", "0");
+    assert!(
+        std::env::var_os("TF_CLI_CONFIG_FILE").is_some(),
+        "TF_CLI_CONFIG_FILE is not set: run these tests through scripts/test (it points Terraform at the provider mirror)"
+    );
+    cmd
+}
+
+pub fn tf(dir: &Path, args: &[&str]) -> Output {
+    terraform()
+        .current_dir(dir)
+        .args(args)
+        .arg("-no-color")
+        .timeout(Duration::from_secs(900))
+        .output()
+        .unwrap()
+}
+
+pub fn tf_ok(dir: &Path, args: &[&str]) -> String {
+    let out = tf(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "terraform {args:?} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Generates a scratch copy of the Terraform targeting `emulator` and runs
+/// `terraform init` in it; returns the env's directory.
+pub fn workspace(
+    env: &str,
+    kind: EmulatorKind,
+    emulator: &Emulator,
+    artifacts: &Path,
+    out: &Path,
+    ignore_emulator_drift: bool,
+) -> PathBuf {
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg(repo().join("scripts/emulator-workspace.py"))
+        .args(["--env", env, "--emulator", kind.as_str()])
+        .args(["--endpoint", &emulator.endpoint])
+        .arg("--artifacts")
+        .arg(artifacts)
+        .arg("--out")
+        .arg(out);
+    if ignore_emulator_drift {
+        cmd.arg("--ignore-emulator-drift");
+    }
+    let generated = cmd.output().unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let dir = PathBuf::from(String::from_utf8(generated.stdout).unwrap().trim());
+    tf_ok(&dir, &["init", "-input=false"]);
+    dir
+}
+
+/// Emulators on 127.0.0.1 need path-style S3 addressing.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}

@@ -11,114 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
-use assert_cmd::Command;
+use docproc_infra_tests::{repo, s3_client, tf, tf_ok, workspace, Emulator, EmulatorKind};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn venv_python() -> PathBuf {
-    let venv = std::env::var_os("DOCPROC_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join(".venv"));
-    let python = venv.join("emulators/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/bootstrap",
-        python.display()
-    );
-    python
-}
-
-fn terraform() -> Command {
-    let bin = std::env::var("TERRAFORM").unwrap_or_else(|_| "terraform".to_string());
-    let mut cmd = Command::new(bin);
-    cmd.env("TF_IN_AUTOMATION", "1").env("TF_INPUT", "0");
-    assert!(
-        std::env::var_os("TF_CLI_CONFIG_FILE").is_some(),
-        "TF_CLI_CONFIG_FILE is not set: run these tests through scripts/test (it points Terraform at the provider mirror)"
-    );
-    cmd
-}
-
-/// moto, started by the project's launcher (which carries the emulator fixes).
-struct Emulator {
-    child: Child,
-    endpoint: String,
-}
-
-impl Emulator {
-    fn start(dir: &Path) -> Emulator {
-        let port_file = dir.join("port");
-        let child = std::process::Command::new(venv_python())
-            .arg(repo().join("scripts/emulator.py"))
-            .args(["moto", "--max-seconds", "1800", "--port-file"])
-            .arg(&port_file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !port_file.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "emulator did not start within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let port = std::fs::read_to_string(&port_file).unwrap();
-        Emulator {
-            child,
-            endpoint: format!("http://127.0.0.1:{}", port.trim()),
-        }
-    }
-
-    async fn sdk(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "test", "test", None, None, "tests",
-            ))
-            .load()
-            .await
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn tf(dir: &Path, args: &[&str]) -> std::process::Output {
-    terraform()
-        .current_dir(dir)
-        .args(args)
-        .arg("-no-color")
-        .timeout(Duration::from_secs(900))
-        .output()
-        .unwrap()
-}
-
-fn tf_ok(dir: &Path, args: &[&str]) -> String {
-    let out = tf(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "terraform {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 /// Every policy document in an applied state (`terraform show -json`):
 /// (resource address, policy JSON). After apply every ARN is known, so
@@ -213,15 +107,6 @@ fn wildcard_violations(policies: &[(String, Value)]) -> Vec<String> {
         }
     }
     problems
-}
-
-/// Emulators on 127.0.0.1 need path-style S3 addressing.
-fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 async fn check_resources(env: &str, sdk: &aws_config::SdkConfig, state: &Value) {
@@ -501,31 +386,16 @@ async fn nothing_left(sdk: &aws_config::SdkConfig) {
 
 async fn fidelity(env: &str) {
     let scratch = tempfile::tempdir().unwrap();
-    let emulator = Emulator::start(scratch.path());
+    let emulator = Emulator::start(EmulatorKind::Moto);
     let artifacts = repo().join("modules/compute/tests/fixtures");
-    let out = std::process::Command::new("python3")
-        .arg(repo().join("scripts/emulator-workspace.py"))
-        .args([
-            "--env",
-            env,
-            "--endpoint",
-            &emulator.endpoint,
-            "--ignore-emulator-drift",
-            "--artifacts",
-        ])
-        .arg(&artifacts)
-        .arg("--out")
-        .arg(scratch.path().join("ws"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let dir = workspace(
+        env,
+        EmulatorKind::Moto,
+        &emulator,
+        &artifacts,
+        &scratch.path().join("ws"),
+        true,
     );
-    let dir = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-
-    tf_ok(&dir, &["init", "-input=false"]);
     tf_ok(&dir, &["validate"]);
 
     tf_ok(&dir, &["plan", "-input=false", "-out=plan.bin"]);
@@ -559,7 +429,7 @@ async fn fidelity(env: &str) {
         problems.join("\n")
     );
 
-    let sdk = emulator.sdk().await;
+    let sdk = emulator.sdk_config().await;
     check_resources(env, &sdk, &state).await;
 
     // Protected environments are torn down the way an operator would: lift

@@ -1,68 +1,107 @@
-//! Test support: starts an AWS emulator on a free 127.0.0.1 port for the
-//! duration of a test and builds SDK configuration pointing at it.
+//! Test support: AWS emulators started by the project's launcher
+//! (`scripts/emulator.py`, which carries the emulator fixes) on a free
+//! 127.0.0.1 port for the duration of a test, SDK configuration pointing at
+//! them, and a minimal HTTP client.
 //!
-//! The emulator comes from the project's pinned virtualenv (`scripts/bootstrap`
-//! installs it); `DOCPROC_MOTO_SERVER` overrides the path. If it is missing
-//! the tests fail with that instruction: they are never skipped.
+//! The emulators come from the project's pinned virtualenv (`scripts/bootstrap`
+//! installs it; `DOCPROC_VENV` moves it). If it is missing the tests fail with
+//! that instruction: they are never skipped.
 
 use aws_credential_types::Credentials;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("repository root: {e}"))
+}
+
+fn venv_python() -> PathBuf {
+    let venv = std::env::var_os("DOCPROC_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv"));
+    let python = venv.join("emulators/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/bootstrap",
+        python.display()
+    );
+    python
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmulatorKind {
+    /// Highest API fidelity; cannot run Lambda code.
+    Moto,
+    /// Runs the real `provided.al2023` bootstraps as host processes.
+    Ministack,
+}
+
+impl EmulatorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmulatorKind::Moto => "moto",
+            EmulatorKind::Ministack => "ministack",
+        }
+    }
+}
+
+/// A running emulator; stopped when dropped, and by itself after an hour.
 pub struct Emulator {
     child: Child,
+    _scratch: tempfile::TempDir,
     pub endpoint: String,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
-}
-
-fn moto_server() -> PathBuf {
-    if let Some(p) = std::env::var_os("DOCPROC_MOTO_SERVER") {
-        return PathBuf::from(p);
-    }
-    let venv = std::env::var_os("DOCPROC_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv"));
-    venv.join("emulators/bin/moto_server")
-}
-
 impl Emulator {
-    /// Starts moto's server and waits (bounded) until it accepts connections.
     pub fn start_moto() -> Emulator {
-        let bin = moto_server();
-        assert!(
-            bin.exists(),
-            "{} is missing: run scripts/bootstrap (or set DOCPROC_MOTO_SERVER)",
-            bin.display()
-        );
-        let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        Emulator::start(EmulatorKind::Moto)
+    }
+
+    /// Starts the emulator and waits (bounded) until it accepts connections.
+    pub fn start(kind: EmulatorKind) -> Emulator {
+        let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+        let port_file = scratch.path().join("port");
+        let child = Command::new(venv_python())
+            .arg(repo().join("scripts/emulator.py"))
+            .args([kind.as_str(), "--max-seconds", "3600", "--port-file"])
+            .arg(&port_file)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let emulator = Emulator {
+            .unwrap_or_else(|e| panic!("cannot start the {} launcher: {e}", kind.as_str()));
+        let mut emulator = Emulator {
             child,
-            endpoint: format!("http://127.0.0.1:{port}"),
+            _scratch: scratch,
+            endpoint: String::new(),
         };
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !port_file.exists() {
+            if let Ok(Some(status)) = emulator.child.try_wait() {
+                panic!("{} exited at start: {status}", kind.as_str());
+            }
             assert!(
                 Instant::now() < deadline,
-                "moto did not start on port {port} within 30 s"
+                "{} did not start within 60 s",
+                kind.as_str()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        let port = std::fs::read_to_string(&port_file).unwrap_or_default();
+        emulator.endpoint = format!("http://127.0.0.1:{}", port.trim());
         emulator
+    }
+
+    pub fn port(&self) -> u16 {
+        self.endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
     }
 
     /// SDK configuration for this emulator: fixed test credentials, us-east-1.
@@ -71,8 +110,8 @@ impl Emulator {
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(Credentials::new(
-                "testing",
-                "testing",
+                "test",
+                "test",
                 None,
                 None,
                 "docproc-tests",
@@ -84,6 +123,17 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        // SIGTERM, so the launcher stops the server it started; then make sure.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -97,6 +147,15 @@ pub fn http_request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> (u16, Vec<u8>) {
+    let headers: Vec<(&str, &str)> = content_type
+        .map(|ct| ("Content-Type", ct))
+        .into_iter()
+        .collect();
+    http_call(url, method, &headers, body)
+}
+
+/// Like `http_request`, with any request headers.
+pub fn http_call(url: &str, method: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let rest = url
         .strip_prefix("http://")
@@ -106,13 +165,13 @@ pub fn http_request(
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".to_string()));
     let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    stream.set_read_timeout(Some(Duration::from_secs(120))).ok();
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    if let Some(ct) = content_type {
-        head.push_str(&format!("Content-Type: {ct}\r\n"));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     stream

@@ -1,0 +1,809 @@
+//! The platform end to end on ministack, which runs the real x86_64 Lambda
+//! binaries: the dev environment is applied with Terraform, keys are issued
+//! with the operator CLI, and every request goes through API Gateway, the
+//! authorizer Lambda, usage plans and the API Lambda; S3 events drive the
+//! processor, the documents stream drives the notifier into SNS.
+//!
+//! Needs `scripts/build-lambdas x86_64` (the zips) and the `docproc` binary
+//! (`cargo build -p docproc-cli`); scripts/test does both. One test walks
+//! every scenario on one deployment, and prints a timing table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+use base64::Engine;
+use docproc_infra_tests::{repo, tf_ok, workspace, Emulator, EmulatorKind};
+use docproc_integration::{http_call, multipart};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// Test-only settings layered on dev: no authorizer cache (key state changes
+/// show at once) and two extra usage plans small enough to exhaust.
+const E2E_OVERRIDE: &str = r#"module "platform" {
+  authorizer_cache_ttl_seconds = 0
+  usage_plans = {
+    standard  = { rate_limit = 50, burst_limit = 100, quota_limit = 10000, quota_period = "DAY" }
+    metered   = { rate_limit = 50, burst_limit = 100, quota_limit = 3, quota_period = "DAY" }
+    throttled = { rate_limit = 1, burst_limit = 1, quota_limit = 10000, quota_period = "DAY" }
+  }
+}
+"#;
+
+fn artifacts() -> PathBuf {
+    let dir = std::env::var_os("DOCPROC_LAMBDA_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("build/lambda/x86_64"));
+    for f in ["api", "authorizer", "processor", "notifier"] {
+        assert!(
+            dir.join(format!("{f}.zip")).is_file(),
+            "{}/{f}.zip is missing: run scripts/build-lambdas x86_64",
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// The `docproc` binary next to this test's build directory.
+fn docproc_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("docproc");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run cargo build -p docproc-cli",
+        bin.display()
+    );
+    bin
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(repo().join("rust/crates/engine/tests/corpus").join(name)).unwrap()
+}
+
+struct Timings(Vec<(String, Duration)>);
+
+impl Timings {
+    fn time<T>(&mut self, stage: &str, f: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let out = f();
+        self.0.push((stage.to_string(), start.elapsed()));
+        out
+    }
+
+    async fn time_async<T>(&mut self, stage: &str, f: impl std::future::Future<Output = T>) -> T {
+        let start = Instant::now();
+        let out = f.await;
+        self.0.push((stage.to_string(), start.elapsed()));
+        out
+    }
+
+    fn print(&self) {
+        eprintln!("\n{:<44} {:>9}", "e2e stage", "seconds");
+        for (stage, d) in &self.0 {
+            eprintln!("{stage:<44} {:>9.1}", d.as_secs_f64());
+        }
+    }
+}
+
+struct Platform {
+    emulator: Emulator,
+    sdk: aws_config::SdkConfig,
+    outputs_file: PathBuf,
+    platform: Value,
+    base: String,
+}
+
+impl Platform {
+    fn output(&self, name: &str) -> &Value {
+        &self.platform[name]
+    }
+
+    fn docproc(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        assert_cmd::Command::new(docproc_bin())
+            .arg("--outputs")
+            .arg(&self.outputs_file)
+            .args(args)
+            .env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("DOCPROC_ENV")
+            .timeout(Duration::from_secs(300))
+            .assert()
+    }
+
+    /// Issues a key with the CLI; returns (key, key id).
+    fn issue_key(&self, client: &str, level: &str, tier: &str) -> (String, String) {
+        let out = self
+            .docproc(&[
+                "keys", "create", "--client", client, "--level", level, "--tier", tier,
+            ])
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_else(|| panic!("no {name} in {text}"))
+        };
+        (field("key:"), field("key id:"))
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut headers = vec![("Content-Type", "application/json")];
+        if let Some(k) = key {
+            headers.push(("x-api-key", k));
+        }
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.call_raw(method, path, &headers, body.as_bytes())
+    }
+
+    fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Value) {
+        let (status, bytes) = http_call(&format!("{}{path}", self.base), method, headers, body);
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+
+    fn upload(&self, key: &str, filename: &str, content_type: &str, bytes: &[u8]) -> String {
+        let body = json!({
+            "filename": filename,
+            "content_type": content_type,
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(bytes),
+        });
+        let (status, doc) = self.call("POST", "/documents", Some(key), Some(&body));
+        assert_eq!(status, 201, "upload {filename}: {doc}");
+        doc["document_id"].as_str().unwrap().to_string()
+    }
+
+    /// Polls until the document leaves PENDING (bounded).
+    fn settled(&self, key: &str, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let (status, doc) = self.call("GET", &format!("/documents/{id}"), Some(key), None);
+            assert_eq!(status, 200, "{doc}");
+            if doc["status"] != "PENDING" {
+                return doc;
+            }
+            assert!(Instant::now() < deadline, "{id} still PENDING after 90 s");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn audit_actions(&self, key: &str, id: &str) -> Vec<String> {
+        let (status, trail) = self.call("GET", &format!("/documents/{id}/audit"), Some(key), None);
+        assert_eq!(status, 200, "{trail}");
+        assert_eq!(trail["verification"]["intact"], true, "{trail}");
+        trail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn deploy(timings: &mut Timings, scratch: &Path) -> (Platform, PathBuf) {
+    let artifacts = artifacts();
+    let emulator = timings.time("start ministack", || {
+        Emulator::start(EmulatorKind::Ministack)
+    });
+    let dir = timings.time("generate workspace + terraform init", || {
+        workspace(
+            "dev",
+            EmulatorKind::Ministack,
+            &emulator,
+            &artifacts,
+            &scratch.join("ws"),
+            false,
+        )
+    });
+    std::fs::write(dir.join("e2e_override.tf"), E2E_OVERRIDE).unwrap();
+    timings.time("terraform validate", || tf_ok(&dir, &["validate"]));
+    timings.time("terraform apply (dev, real Lambdas)", || {
+        tf_ok(&dir, &["apply", "-input=false", "-auto-approve"])
+    });
+    let outputs = tf_ok(&dir, &["output", "-json"]);
+    let outputs_file = scratch.join("outputs.json");
+    std::fs::write(&outputs_file, &outputs).unwrap();
+    let platform: Value =
+        serde_json::from_str::<Value>(&outputs).unwrap()["platform"]["value"].clone();
+    let base = format!(
+        "{}/_aws/execute-api/{}/{}",
+        emulator.endpoint,
+        platform["rest_api_id"].as_str().unwrap(),
+        platform["api_stage"].as_str().unwrap()
+    );
+    let sdk = tokio::runtime::Handle::current().block_on(emulator.sdk_config());
+    (
+        Platform {
+            emulator,
+            sdk,
+            outputs_file,
+            platform,
+            base,
+        },
+        dir,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn platform_end_to_end_on_real_lambdas() {
+    let mut timings = Timings(Vec::new());
+    let scratch = tempfile::tempdir().unwrap();
+    let (p, dir) = tokio::task::block_in_place(|| deploy(&mut timings, scratch.path()));
+    let status_queue = subscribe_to_status_topic(&p).await;
+
+    let keys = tokio::task::block_in_place(|| {
+        timings.time("keys and access levels", || access_levels(&p))
+    });
+    tokio::task::block_in_place(|| {
+        timings.time("request validation", || validation(&p, &keys.read_write))
+    });
+    tokio::task::block_in_place(|| {
+        timings.time("usage plans: quota and throttle", || usage_plans(&p))
+    });
+    let docs = tokio::task::block_in_place(|| {
+        timings.time("documents: inline uploads processed", || {
+            documents(&p, &keys)
+        })
+    });
+    timings
+        .time_async(
+            "presigned POST upload",
+            presigned_upload(&p, &keys.read_write),
+        )
+        .await;
+    timings
+        .time_async(
+            "duplicate S3 events",
+            duplicate_events(&p, &keys.read_write, &docs.pdf),
+        )
+        .await;
+    timings
+        .time_async(
+            "status changes published to SNS",
+            status_published(&p, &status_queue, &docs),
+        )
+        .await;
+    timings
+        .time_async(
+            "processor failure -> DLQ -> redrive",
+            failure_and_redrive(&p, &keys.read_write),
+        )
+        .await;
+    tokio::task::block_in_place(|| {
+        timings.time("key lifecycle through the authorizer", || key_lifecycle(&p))
+    });
+
+    tokio::task::block_in_place(|| {
+        // -refresh=false: ministack returns prefix-list egress rules in a shape
+        // the provider cannot plan against (moto's fidelity test refreshes them).
+        timings.time("terraform destroy", || {
+            tf_ok(
+                &dir,
+                &["destroy", "-input=false", "-auto-approve", "-refresh=false"],
+            )
+        })
+    });
+    let lambda = aws_sdk_lambda::Client::new(&p.sdk);
+    let functions = lambda.list_functions().send().await.unwrap();
+    assert!(functions.functions().is_empty(), "functions left behind");
+    let tables = aws_sdk_dynamodb::Client::new(&p.sdk)
+        .list_tables()
+        .send()
+        .await
+        .unwrap();
+    assert!(tables.table_names().is_empty(), "tables left behind");
+    timings.print();
+}
+
+struct Keys {
+    read_only: String,
+    read_write: String,
+    admin: String,
+}
+
+fn access_levels(p: &Platform) -> Keys {
+    let (read_only, _) = p.issue_key("acme", "read-only", "standard");
+    let (read_write, _) = p.issue_key("acme", "read-write", "standard");
+    let (admin, _) = p.issue_key("ops", "admin", "standard");
+    let list = p.docproc(&["keys", "list", "--json"]).success();
+    let listed: Value = serde_json::from_slice(&list.get_output().stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let printed = String::from_utf8_lossy(&list.get_output().stdout).to_string();
+    for key in [&read_only, &read_write, &admin] {
+        assert!(!printed.contains(key.as_str()), "keys list shows a key");
+    }
+
+    // Who may do what, decided by the authorizer Lambda's policy.
+    let body =
+        json!({"filename": "a.txt", "content_type": "text/plain", "content_base64": "aGVsbG8K"});
+    let bogus = "dpk_not-a-real-key-000000000000000000000".to_string();
+    let cases = [
+        // No cache (TTL 0): API Gateway asks the authorizer even without a key, and it denies.
+        ("GET", "/documents", None, None, 403),
+        ("GET", "/documents", Some(&bogus), None, 403),
+        ("GET", "/documents", Some(&read_only), None, 200),
+        ("POST", "/documents", Some(&read_only), Some(&body), 403),
+        ("POST", "/documents", Some(&read_write), Some(&body), 201),
+        (
+            "DELETE",
+            "/documents/d0000000000000000000000000000000",
+            Some(&read_write),
+            None,
+            403,
+        ),
+        (
+            "DELETE",
+            "/documents/d0000000000000000000000000000000",
+            Some(&admin),
+            None,
+            404,
+        ),
+    ];
+    for (method, path, key, body, expected) in cases {
+        let (status, response) = p.call(method, path, key.map(String::as_str), body);
+        assert_eq!(status, expected, "{method} {path} with {key:?}: {response}");
+    }
+    Keys {
+        read_only,
+        read_write,
+        admin,
+    }
+}
+
+fn validation(p: &Platform, key: &str) {
+    let headers = [("Content-Type", "application/json"), ("x-api-key", key)];
+    let (status, r) = p.call_raw("POST", "/documents", &headers, b"{not json");
+    assert_eq!(status, 400, "{r}");
+    let unknown = json!({"filename": "a.txt", "content_type": "text/plain", "content_base64": "aGk=", "owner": "root"});
+    let (status, r) = p.call("POST", "/documents", Some(key), Some(&unknown));
+    assert_eq!(status, 400, "unknown field: {r}");
+    let missing = json!({"filename": "a.txt"});
+    let (status, r) = p.call("POST", "/documents", Some(key), Some(&missing));
+    assert_eq!(status, 400, "missing fields: {r}");
+    let traversal = json!({"filename": "../../etc/passwd", "content_type": "text/plain", "content_base64": "aGk="});
+    let (status, r) = p.call("POST", "/documents", Some(key), Some(&traversal));
+    assert_eq!(status, 400, "path in filename: {r}");
+    // The request model caps presigned uploads at 5 GiB.
+    let huge =
+        json!({"filename": "big.pdf", "content_type": "application/pdf", "size": 6_u64 << 40});
+    let (status, r) = p.call("POST", "/documents/uploads", Some(key), Some(&huge));
+    assert_eq!(status, 400, "6 TiB upload: {r}");
+    // Inline bodies above 4 MiB are refused with a pointer to presigned uploads.
+    let big = json!({"filename": "big.txt", "content_type": "text/plain",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(vec![b'a'; 5 << 20])});
+    let (status, r) = p.call("POST", "/documents", Some(key), Some(&big));
+    assert_eq!(status, 413, "5 MiB inline: {r}");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/documents/uploads"),
+        "{r}"
+    );
+}
+
+fn usage_plans(p: &Platform) {
+    let (metered, _) = p.issue_key("metered-client", "read-only", "metered");
+    let statuses: Vec<u16> = (0..5)
+        .map(|_| p.call("GET", "/documents", Some(&metered), None).0)
+        .collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429], "quota of 3 per day");
+
+    let (throttled, _) = p.issue_key("throttled-client", "read-only", "throttled");
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| p.call("GET", "/documents", Some(&throttled), None).0)
+        .collect();
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "1 request/s with burst 1 never throttled: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 429].contains(s)),
+        "{statuses:?}"
+    );
+}
+
+struct Docs {
+    pdf: String,
+    docx: String,
+    png: String,
+    bomb: String,
+    polyglot: String,
+}
+
+fn documents(p: &Platform, keys: &Keys) -> Docs {
+    let key = &keys.read_write;
+    let docs = Docs {
+        pdf: p.upload(
+            key,
+            "one-page.pdf",
+            "application/pdf",
+            &corpus("one-page.pdf"),
+        ),
+        docx: p.upload(key, "report.docx", DOCX, &corpus("report.docx")),
+        png: p.upload(key, "chart.png", "image/png", &corpus("chart.png")),
+        bomb: p.upload(key, "zip-bomb.docx", DOCX, &corpus("zip-bomb.docx")),
+        polyglot: p.upload(
+            key,
+            "pdf-zip-polyglot.pdf",
+            "application/pdf",
+            &corpus("pdf-zip-polyglot.pdf"),
+        ),
+    };
+    for (id, format, metadata_field, value) in [
+        (&docs.pdf, "pdf", "pages", json!(1)),
+        (&docs.docx, "docx", "author", json!("Grace Hopper")),
+        (&docs.png, "png", "width", json!(16)),
+    ] {
+        let doc = p.settled(key, id);
+        assert_eq!(doc["status"], "PROCESSED", "{doc}");
+        assert_eq!(doc["detected_format"], format, "{doc}");
+        assert_eq!(doc["metadata"][metadata_field], value, "{doc}");
+        assert_eq!(p.audit_actions(key, id), ["created", "processed"]);
+    }
+    for (id, reason) in [
+        (&docs.bomb, "zip_compression_ratio"),
+        (&docs.polyglot, "polyglot"),
+    ] {
+        let doc = p.settled(key, id);
+        assert_eq!(doc["status"], "REJECTED", "{doc}");
+        assert_eq!(doc["reason"]["code"], reason, "{doc}");
+        assert!(
+            doc["reason"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{doc}"
+        );
+        // Quarantined, not lost: only admins may fetch it.
+        let path = format!("/documents/{id}/content");
+        assert_eq!(p.call("GET", &path, Some(key), None).0, 403);
+        let (status, link) = p.call("GET", &path, Some(&keys.admin), None);
+        assert_eq!(status, 200, "{link}");
+        let (code, bytes) = http_call(link["url"].as_str().unwrap(), "GET", &[], b"");
+        assert_eq!(code, 200);
+        let name = if reason == "polyglot" {
+            "pdf-zip-polyglot.pdf"
+        } else {
+            "zip-bomb.docx"
+        };
+        assert_eq!(bytes, corpus(name), "quarantined copy differs");
+    }
+    // A processed document downloads byte for byte.
+    let (status, link) = p.call(
+        "GET",
+        &format!("/documents/{}/content", docs.pdf),
+        Some(&keys.read_only),
+        None,
+    );
+    assert_eq!(status, 200, "{link}");
+    let (code, bytes) = http_call(link["url"].as_str().unwrap(), "GET", &[], b"");
+    assert_eq!((code, bytes), (200, corpus("one-page.pdf")));
+    docs
+}
+
+async fn presigned_upload(p: &Platform, key: &str) {
+    let bytes = corpus("three-pages.pdf");
+    let body =
+        json!({"filename": "scan.pdf", "content_type": "application/pdf", "size": bytes.len()});
+    let (status, created) = tokio::task::block_in_place(|| {
+        p.call("POST", "/documents/uploads", Some(key), Some(&body))
+    });
+    assert_eq!(status, 201, "{created}");
+    let fields: Vec<(String, String)> = created["upload"]["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let (content_type, form) = multipart(&fields, &bytes);
+    let url = created["upload"]["url"].as_str().unwrap();
+    let (code, response) = http_call(url, "POST", &[("Content-Type", &content_type)], &form);
+    assert!(
+        (200..300).contains(&code),
+        "presigned POST: {code} {}",
+        String::from_utf8_lossy(&response)
+    );
+    let id = created["document_id"].as_str().unwrap();
+    let doc = tokio::task::block_in_place(|| p.settled(key, id));
+    assert_eq!(doc["status"], "PROCESSED", "{doc}");
+    assert_eq!(doc["metadata"]["pages"], 3, "{doc}");
+}
+
+/// S3 delivers events at least once: the same event twice changes nothing.
+async fn duplicate_events(p: &Platform, key: &str, id: &str) {
+    let ddb = aws_sdk_dynamodb::Client::new(&p.sdk);
+    let item = ddb
+        .get_item()
+        .table_name(p.output("documents_table").as_str().unwrap())
+        .key(
+            "document_id",
+            aws_sdk_dynamodb::types::AttributeValue::S(id.into()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap();
+    let bucket = p.output("documents_bucket").as_str().unwrap();
+    let event = json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-11-28T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:replay"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "replay", "x-amz-id-2": "replay"},
+        "s3": {"s3SchemaVersion": "1.0", "configurationId": "replay",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "replay"}, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": text("object_key"), "size": 1, "eTag": "0", "versionId": text("source_version"), "sequencer": text("source_sequencer")}}
+    }]});
+    let before = tokio::task::block_in_place(|| p.audit_actions(key, id));
+    let lambda = aws_sdk_lambda::Client::new(&p.sdk);
+    let processor = p.output("function_names")["processor"].as_str().unwrap();
+    for _ in 0..2 {
+        let out = lambda
+            .invoke()
+            .function_name(processor)
+            .payload(aws_sdk_lambda::primitives::Blob::new(event.to_string()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.function_error, None, "{:?}", out.payload);
+    }
+    let after = tokio::task::block_in_place(|| p.audit_actions(key, id));
+    assert_eq!(after, before, "a duplicate event left a trace");
+    assert_eq!(after.iter().filter(|a| *a == "processed").count(), 1);
+}
+
+async fn subscribe_to_status_topic(p: &Platform) -> String {
+    let sqs = aws_sdk_sqs::Client::new(&p.sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name("e2e-status-changes")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    aws_sdk_sns::Client::new(&p.sdk)
+        .subscribe()
+        .topic_arn(p.output("status_topic_arn").as_str().unwrap())
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+async fn status_published(p: &Platform, queue: &str, docs: &Docs) {
+    let sqs = aws_sdk_sqs::Client::new(&p.sdk);
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let wanted = [
+        (&docs.pdf, "PROCESSED"),
+        (&docs.docx, "PROCESSED"),
+        (&docs.png, "PROCESSED"),
+        (&docs.bomb, "REJECTED"),
+        (&docs.polyglot, "REJECTED"),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !wanted
+        .iter()
+        .all(|(id, s)| seen.contains(&(id.to_string(), s.to_string())))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "status changes missing; saw {seen:?}"
+        );
+        let out = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in out.messages() {
+            let body: Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            let change = if body["Type"] == "Notification" {
+                serde_json::from_str(body["Message"].as_str().unwrap()).unwrap()
+            } else {
+                body
+            };
+            seen.push((
+                change["document_id"].as_str().unwrap().to_string(),
+                change["new_status"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+}
+
+/// The processor loses its table (its configuration points at a missing
+/// one): uploads fail, retries run out, the failures land in the DLQ. With
+/// the table back, `docproc dlq redrive` processes every document exactly once.
+async fn failure_and_redrive(p: &Platform, key: &str) {
+    let lambda = aws_sdk_lambda::Client::new(&p.sdk);
+    let processor = p.output("function_names")["processor"].as_str().unwrap();
+    let config = lambda
+        .get_function_configuration()
+        .function_name(processor)
+        .send()
+        .await
+        .unwrap();
+    let variables = config.environment.unwrap().variables.unwrap();
+    let mut broken = variables.clone();
+    broken.insert("DOCUMENTS_TABLE".into(), "dev-docproc-missing-table".into());
+    let set_env = |vars: std::collections::HashMap<String, String>| {
+        lambda
+            .update_function_configuration()
+            .function_name(processor)
+            .environment(
+                aws_sdk_lambda::types::Environment::builder()
+                    .set_variables(Some(vars))
+                    .build(),
+            )
+            .send()
+    };
+    set_env(broken).await.unwrap();
+
+    let ids: Vec<String> = tokio::task::block_in_place(|| {
+        (0..3)
+            .map(|i| {
+                p.upload(
+                    key,
+                    &format!("note-{i}.txt"),
+                    "text/plain",
+                    format!("note {i}\n").as_bytes(),
+                )
+            })
+            .collect()
+    });
+    // The failures reach the DLQ once the async retries are spent.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let out = p
+            .docproc(&["dlq", "list", "--queue", "processor"])
+            .success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        if ids.iter().all(|id| text.contains(id.as_str())) {
+            assert!(
+                text.contains("missing-table") || text.contains("ResourceNotFound"),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "failures never reached the DLQ:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    for id in &ids {
+        let doc = tokio::task::block_in_place(|| {
+            p.call("GET", &format!("/documents/{id}"), Some(key), None)
+                .1
+        });
+        assert_eq!(doc["status"], "PENDING", "{doc}");
+    }
+
+    // A dry run changes nothing; the redrive with the table back processes each once.
+    p.docproc(&["dlq", "redrive", "--queue", "processor", "--dry-run"])
+        .success();
+    set_env(variables).await.unwrap();
+    let out = p
+        .docproc(&["dlq", "redrive", "--queue", "processor"])
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(text.contains("3 of 3 messages redriven"), "{text}");
+    for id in &ids {
+        let doc = tokio::task::block_in_place(|| p.settled(key, id));
+        assert_eq!(doc["status"], "PROCESSED", "{doc}");
+        let actions = tokio::task::block_in_place(|| p.audit_actions(key, id));
+        assert_eq!(actions, ["created", "processed", "redriven"], "{id}");
+        p.docproc(&["audit", "verify", id]).success();
+    }
+    let out = p
+        .docproc(&["dlq", "redrive", "--queue", "processor"])
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("nothing to redrive"), "{err}");
+}
+
+fn key_lifecycle(p: &Platform) {
+    let (key, id) = p.issue_key("globex", "read-only", "standard");
+    let get = |k: &str| p.call("GET", "/documents", Some(k), None).0;
+    assert_eq!(get(&key), 200);
+
+    let out = p.docproc(&["keys", "disable", &id]).success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout).contains("caches authorizer decisions")
+    );
+    assert_eq!(get(&key), 403, "disabled key");
+    p.docproc(&["keys", "enable", &id]).success();
+    assert_eq!(get(&key), 200, "re-enabled key");
+
+    let out = p
+        .docproc(&["keys", "rotate", &id, "--grace-hours", "1"])
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    let new_key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("key:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(get(&new_key), 200, "rotated-in key");
+    assert_eq!(get(&key), 200, "old key within its grace period");
+
+    p.docproc(&["keys", "revoke", &id]).success();
+    assert_eq!(get(&key), 403, "revoked key");
+    assert_eq!(get(&new_key), 200);
+    let out = p.docproc(&["keys", "enable", &id]).failure().code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("revoked"));
+
+    // Every operator action is on the key's verified trail.
+    let out = p
+        .docproc(&["audit", "verify", &format!("apikey-{id}")])
+        .success();
+    let trail = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    for action in [
+        "key_created",
+        "key_disabled",
+        "key_enabled",
+        "key_rotated",
+        "key_revoked",
+    ] {
+        assert!(trail.contains(action), "{action} missing:\n{trail}");
+    }
+    assert!(trail.contains("verified: 5 events"), "{trail}");
+
+    // Bad input: clear errors, non-zero exits.
+    let out = p
+        .docproc(&["keys", "create", "--client", "acme", "--level", "root"])
+        .failure()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("root"));
+    let out = p
+        .docproc(&[
+            "keys",
+            "create",
+            "--client",
+            "acme",
+            "--level",
+            "admin",
+            "--expires",
+            "2020-01-01",
+        ])
+        .failure()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("in the past"));
+    let out = p.docproc(&["keys", "list", "--client", "nobody"]).failure();
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("unknown client"));
+}
