@@ -95,8 +95,8 @@ def main():
     print(f"\naudit trail of {name} ({document_id}):")
     for event in trail["events"]:
         print(f"  {event['seq']}  {event['at']}  {event['action']:<10} by {event['actor']}  {event['hash'][:16]}…")
-    print(f"\n$ docproc audit verify {document_id}")
-    print(docproc(["audit", "verify", document_id], a.outputs, a.docproc).rstrip())
+    print(f"\n$ docproc audit verify --document {document_id}")
+    print(docproc(["audit", "verify", "--document", document_id], a.outputs, a.docproc).rstrip())
     print(f"\n{len(uploads) - 1} documents processed, 1 hostile document rejected and quarantined.")
 
 

@@ -161,9 +161,16 @@ enum DlqCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Verify a trail's hash chain and print its events. The trail is a
-    /// document id, or `apikey-<key id>` for a key's operator actions.
-    Verify { trail: String },
+    /// Verify a trail's hash chain and print its events: a document's, or
+    /// the operator actions on an API key.
+    Verify {
+        /// Document id.
+        #[arg(long, required_unless_present = "key", conflicts_with = "key")]
+        document: Option<String>,
+        /// API key id (as `docproc keys list` shows).
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -234,7 +241,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => inspect(file, content_type, filename, max_size),
         Command::Keys(command) => keys(&Deployment::load(&cli.target).await?, command).await,
         Command::Dlq(command) => dead_letters(&Deployment::load(&cli.target).await?, command).await,
-        Command::Audit(AuditCommand::Verify { trail }) => {
+        Command::Audit(AuditCommand::Verify { document, key }) => {
+            let trail = document
+                .or_else(|| key.map(|k| key_trail(&k)))
+                .ok_or_else(|| OpsError::Invalid("pass --document ID or --key KEY_ID".into()))?;
             let deployment = Deployment::load(&cli.target).await?;
             let events = deployment.audit().trail(&trail).await?;
             if events.is_empty() {

@@ -14,6 +14,7 @@ use base64::Engine;
 use docproc_infra_tests::{repo, tf_ok, workspace, Emulator, EmulatorKind};
 use docproc_integration::{http_call, multipart};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -276,13 +277,29 @@ async fn platform_end_to_end_on_real_lambdas() {
     timings
         .time_async(
             "status changes published to SNS",
-            status_published(&p, &status_queue, &docs),
+            status_published(
+                &p,
+                &status_queue,
+                &[
+                    (&docs.pdf, "PROCESSED"),
+                    (&docs.docx, "PROCESSED"),
+                    (&docs.png, "PROCESSED"),
+                    (&docs.bomb, "REJECTED"),
+                    (&docs.polyglot, "REJECTED"),
+                ],
+            ),
         )
         .await;
     timings
         .time_async(
             "processor failure -> DLQ -> redrive",
             failure_and_redrive(&p, &keys.read_write),
+        )
+        .await;
+    timings
+        .time_async(
+            "notifier failure -> DLQ -> redrive",
+            notifier_failure_and_redrive(&p, &keys.read_write, &status_queue),
         )
         .await;
     tokio::task::block_in_place(|| {
@@ -603,16 +620,11 @@ async fn subscribe_to_status_topic(p: &Platform) -> String {
     url
 }
 
-async fn status_published(p: &Platform, queue: &str, docs: &Docs) {
+/// Waits (bounded) until every (document, new status) arrived on the queue
+/// subscribed to the status topic.
+async fn status_published(p: &Platform, queue: &str, wanted: &[(&str, &str)]) {
     let sqs = aws_sdk_sqs::Client::new(&p.sdk);
     let mut seen: Vec<(String, String)> = Vec::new();
-    let wanted = [
-        (&docs.pdf, "PROCESSED"),
-        (&docs.docx, "PROCESSED"),
-        (&docs.png, "PROCESSED"),
-        (&docs.bomb, "REJECTED"),
-        (&docs.polyglot, "REJECTED"),
-    ];
     let deadline = Instant::now() + Duration::from_secs(60);
     while !wanted
         .iter()
@@ -649,29 +661,8 @@ async fn status_published(p: &Platform, queue: &str, docs: &Docs) {
 /// one): uploads fail, retries run out, the failures land in the DLQ. With
 /// the table back, `docproc dlq redrive` processes every document exactly once.
 async fn failure_and_redrive(p: &Platform, key: &str) {
-    let lambda = aws_sdk_lambda::Client::new(&p.sdk);
     let processor = p.output("function_names")["processor"].as_str().unwrap();
-    let config = lambda
-        .get_function_configuration()
-        .function_name(processor)
-        .send()
-        .await
-        .unwrap();
-    let variables = config.environment.unwrap().variables.unwrap();
-    let mut broken = variables.clone();
-    broken.insert("DOCUMENTS_TABLE".into(), "dev-docproc-missing-table".into());
-    let set_env = |vars: std::collections::HashMap<String, String>| {
-        lambda
-            .update_function_configuration()
-            .function_name(processor)
-            .environment(
-                aws_sdk_lambda::types::Environment::builder()
-                    .set_variables(Some(vars))
-                    .build(),
-            )
-            .send()
-    };
-    set_env(broken).await.unwrap();
+    let restore = set_env(p, processor, "DOCUMENTS_TABLE", "dev-docproc-missing-table").await;
 
     let ids: Vec<String> = tokio::task::block_in_place(|| {
         (0..3)
@@ -716,7 +707,7 @@ async fn failure_and_redrive(p: &Platform, key: &str) {
     // A dry run changes nothing; the redrive with the table back processes each once.
     p.docproc(&["dlq", "redrive", "--queue", "processor", "--dry-run"])
         .success();
-    set_env(variables).await.unwrap();
+    restore_env(p, processor, restore).await;
     let out = p
         .docproc(&["dlq", "redrive", "--queue", "processor"])
         .success();
@@ -727,13 +718,158 @@ async fn failure_and_redrive(p: &Platform, key: &str) {
         assert_eq!(doc["status"], "PROCESSED", "{doc}");
         let actions = tokio::task::block_in_place(|| p.audit_actions(key, id));
         assert_eq!(actions, ["created", "processed", "redriven"], "{id}");
-        p.docproc(&["audit", "verify", id]).success();
+        p.docproc(&["audit", "verify", "--document", id]).success();
     }
     let out = p
         .docproc(&["dlq", "redrive", "--queue", "processor"])
         .failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("nothing to redrive"), "{err}");
+}
+
+/// Points one environment variable of a function elsewhere; returns the
+/// original variables for `restore_env`.
+async fn set_env(p: &Platform, function: &str, name: &str, value: &str) -> HashMap<String, String> {
+    let lambda = aws_sdk_lambda::Client::new(&p.sdk);
+    let config = lambda
+        .get_function_configuration()
+        .function_name(function)
+        .send()
+        .await
+        .unwrap();
+    let original = config.environment.unwrap().variables.unwrap();
+    let mut changed = original.clone();
+    changed.insert(name.into(), value.into());
+    restore_env(p, function, changed).await;
+    original
+}
+
+async fn restore_env(p: &Platform, function: &str, variables: HashMap<String, String>) {
+    let environment = aws_sdk_lambda::types::Environment::builder()
+        .set_variables(Some(variables))
+        .build();
+    aws_sdk_lambda::Client::new(&p.sdk)
+        .update_function_configuration()
+        .function_name(function)
+        .environment(environment)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The notifier cannot publish (its topic points nowhere), so a status change
+/// is not announced. On AWS the stream mapping retries the batch and then
+/// writes its shard range to the notifier DLQ; ministack only dead-letters
+/// batches by record age and counts partial batch failures as success, so the
+/// test writes the record AWS would write (same shape, the real shard range).
+/// With the topic back, `docproc dlq redrive --queue notifier` re-reads the
+/// records from the stream and the change is published.
+async fn notifier_failure_and_redrive(p: &Platform, key: &str, status_queue: &str) {
+    let notifier = p.output("function_names")["notifier"].as_str().unwrap();
+    let missing = "arn:aws:sns:us-east-1:000000000000:dev-docproc-missing-topic";
+    let restore = set_env(p, notifier, "STATUS_TOPIC_ARN", missing).await;
+    let id =
+        tokio::task::block_in_place(|| p.upload(key, "late.txt", "text/plain", b"late news\n"));
+    let doc = tokio::task::block_in_place(|| p.settled(key, &id));
+    assert_eq!(doc["status"], "PROCESSED", "{doc}");
+
+    let (stream_arn, shard_id, first, last) = stream_range_of(p, &id).await;
+    let record = json!({
+        "version": "1.0",
+        "timestamp": "2026-11-28T00:00:00.000Z",
+        "requestContext": {"requestId": "e2e", "functionArn": format!("arn:aws:lambda:us-east-1:000000000000:function:{notifier}"),
+            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "DDBStreamBatchInfo": {"shardId": shard_id, "startSequenceNumber": first, "endSequenceNumber": last,
+            "batchSize": 2, "streamArn": stream_arn}
+    });
+    aws_sdk_sqs::Client::new(&p.sdk)
+        .send_message()
+        .queue_url(p.output("dlq_urls")["notifier"].as_str().unwrap())
+        .message_body(record.to_string())
+        .send()
+        .await
+        .unwrap();
+    let out = p.docproc(&["dlq", "show", "--queue", "notifier"]).success();
+    let shown: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(shown[0]["target"]["kind"], "stream_batch", "{shown}");
+
+    restore_env(p, notifier, restore).await;
+    let out = p
+        .docproc(&["dlq", "redrive", "--queue", "notifier"])
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        text.contains(&id),
+        "the redriven batch names the document: {text}"
+    );
+    status_published(p, status_queue, &[(&id, "PROCESSED")]).await;
+    let out = p.docproc(&["dlq", "list", "--queue", "notifier"]).success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout).starts_with("0 failed events"),
+        "the notifier DLQ is not empty"
+    );
+}
+
+/// The documents stream's (arn, shard, first, last sequence number) of one
+/// document's records.
+async fn stream_range_of(p: &Platform, id: &str) -> (String, String, String, String) {
+    let table = p.output("documents_table").as_str().unwrap();
+    let description = aws_sdk_dynamodb::Client::new(&p.sdk)
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    let stream_arn = description.table.unwrap().latest_stream_arn.unwrap();
+    let streams = aws_sdk_dynamodbstreams::Client::new(&p.sdk);
+    let shards = streams
+        .describe_stream()
+        .stream_arn(&stream_arn)
+        .send()
+        .await
+        .unwrap()
+        .stream_description
+        .unwrap()
+        .shards
+        .unwrap_or_default();
+    for shard in shards {
+        let shard_id = shard.shard_id.unwrap();
+        let mut iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&stream_arn)
+            .shard_id(&shard_id)
+            .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator;
+        let mut sequences = Vec::new();
+        for _ in 0..100 {
+            let Some(it) = iterator.take() else { break };
+            let page = streams
+                .get_records()
+                .shard_iterator(it)
+                .send()
+                .await
+                .unwrap();
+            if page.records().is_empty() {
+                break;
+            }
+            for r in page.records() {
+                let change = r.dynamodb().unwrap();
+                let key = change.keys().and_then(|k| k.get("document_id"));
+                if key.and_then(|v| v.as_s().ok()).map(String::as_str) == Some(id) {
+                    sequences.push(change.sequence_number().unwrap().to_string());
+                }
+            }
+            iterator = page.next_shard_iterator;
+        }
+        if let (Some(first), Some(last)) = (sequences.first(), sequences.last()) {
+            return (stream_arn, shard_id, first.clone(), last.clone());
+        }
+    }
+    panic!("no stream records for {id}");
 }
 
 fn key_lifecycle(p: &Platform) {
@@ -769,9 +905,7 @@ fn key_lifecycle(p: &Platform) {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("revoked"));
 
     // Every operator action is on the key's verified trail.
-    let out = p
-        .docproc(&["audit", "verify", &format!("apikey-{id}")])
-        .success();
+    let out = p.docproc(&["audit", "verify", "--key", &id]).success();
     let trail = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     for action in [
         "key_created",

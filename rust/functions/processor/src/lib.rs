@@ -63,6 +63,59 @@ pub enum ProcessError {
     Scratch(#[from] std::io::Error),
 }
 
+/// The part of an EventBridge "Object Created" event the processor reads.
+/// Unlike S3 notifications, EventBridge carries keys verbatim (not form-encoded).
+#[derive(Debug, serde::Deserialize)]
+struct EventBridgeObjectCreated {
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    detail: EventBridgeDetail,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct EventBridgeDetail {
+    object: EventBridgeObject,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct EventBridgeObject {
+    key: String,
+    #[serde(rename = "version-id")]
+    version_id: Option<String>,
+    sequencer: String,
+}
+
+/// Extracts object versions from either event source: an S3 notification
+/// (`Records`) or an EventBridge event from `aws.s3`. Anything else is an
+/// error, so the invocation fails and the event reaches the dead-letter
+/// queue instead of being dropped.
+pub fn versions_from_event(event: serde_json::Value) -> Result<Vec<ObjectVersion>, ProcessError> {
+    if event.get("Records").is_some() {
+        let notification: S3Event = serde_json::from_value(event)
+            .map_err(|e| ProcessError::Event(format!("S3 notification: {e}")))?;
+        return versions_from_s3_event(&notification);
+    }
+    if event.get("source").and_then(|s| s.as_str()) == Some("aws.s3") {
+        let created: EventBridgeObjectCreated = serde_json::from_value(event)
+            .map_err(|e| ProcessError::Event(format!("EventBridge S3 event: {e}")))?;
+        if created.detail_type != "Object Created" {
+            return Err(ProcessError::Event(format!(
+                "EventBridge S3 event {:?} is not Object Created: check the rule's pattern",
+                created.detail_type
+            )));
+        }
+        let object = created.detail.object;
+        return Ok(vec![ObjectVersion {
+            key: object.key,
+            version_id: object.version_id.filter(|v| v != "null"),
+            sequencer: object.sequencer,
+        }]);
+    }
+    Err(ProcessError::Event(
+        "neither an S3 notification nor an EventBridge aws.s3 event".into(),
+    ))
+}
+
 /// Extracts object versions from an S3 notification (keys are form-encoded).
 pub fn versions_from_s3_event(event: &S3Event) -> Result<Vec<ObjectVersion>, ProcessError> {
     event

@@ -1,11 +1,10 @@
 //! Lambda entry point for S3 ObjectCreated notifications.
 
-use aws_lambda_events::s3::S3Event;
 use docproc_aws::dynamo::{DynamoAudit, DynamoDocuments};
 use docproc_aws::env::{parsed, required};
 use docproc_aws::s3::S3Objects;
 use docproc_engine::Limits;
-use docproc_processor::{versions_from_s3_event, Config, Processor};
+use docproc_processor::{versions_from_event, Config, Processor};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::time::Duration;
 
@@ -40,14 +39,16 @@ async fn main() -> Result<(), Error> {
         config: &config,
     };
     let processor = &processor;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<S3Event>| async move {
-        // Any error fails the invocation: Lambda retries it, then sends it to
-        // the dead-letter destination. Processing is idempotent per version.
-        let mut outcomes = Vec::new();
-        for version in versions_from_s3_event(&event.payload)? {
-            outcomes.push(format!("{:?}", processor.process(&version).await?));
-        }
-        Ok::<_, Error>(serde_json::json!({ "outcomes": outcomes }))
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            // Any error fails the invocation: Lambda retries it, then sends it to
+            // the dead-letter destination. Processing is idempotent per version.
+            let mut outcomes = Vec::new();
+            for version in versions_from_event(event.payload)? {
+                outcomes.push(format!("{:?}", processor.process(&version).await?));
+            }
+            Ok::<_, Error>(serde_json::json!({ "outcomes": outcomes }))
+        },
+    ))
     .await
 }

@@ -241,3 +241,64 @@ async fn orphan_objects_are_adopted_and_judged() {
         }]
     );
 }
+
+fn eventbridge(key: &str, version: &str, sequencer: &str) -> serde_json::Value {
+    let text = include_str!("fixtures/eventbridge-object-created.json")
+        .replace("\"KEY\"", &serde_json::to_string(key).unwrap())
+        .replace("VERSION", version)
+        .replace("SEQUENCER", sequencer);
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn both_event_sources_yield_the_same_object_version() {
+    let direct = docproc_processor::versions_from_event(
+        serde_json::to_value(event("incoming/acme/a+b%3A1.pdf", "v1", "0A")).unwrap(),
+    )
+    .unwrap();
+    // EventBridge carries the key verbatim: no form decoding.
+    let bridged =
+        docproc_processor::versions_from_event(eventbridge("incoming/acme/a b:1.pdf", "v1", "0A"))
+            .unwrap();
+    assert_eq!(direct, bridged);
+    assert_eq!(bridged[0].key, "incoming/acme/a b:1.pdf");
+    let plus = docproc_processor::versions_from_event(eventbridge("incoming/acme/a+b", "v1", "0A"))
+        .unwrap();
+    assert_eq!(plus[0].key, "incoming/acme/a+b");
+}
+
+#[test]
+fn other_events_fail_the_invocation_instead_of_vanishing() {
+    let mut deleted = eventbridge("incoming/acme/x", "v1", "0A");
+    deleted["detail-type"] = "Object Deleted".into();
+    for bad in [
+        deleted,
+        serde_json::json!({"source": "aws.s3", "detail-type": "Object Created"}),
+        serde_json::json!({"hello": "world"}),
+    ] {
+        let err = docproc_processor::versions_from_event(bad).unwrap_err();
+        assert!(
+            matches!(err, docproc_processor::ProcessError::Event(_)),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_eventbridge_event_is_processed_like_a_notification() {
+    let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    let p = Processor {
+        documents: &w.documents,
+        audit: &w.audit,
+        objects: &w.objects,
+        config: &w.config,
+    };
+    let key = format!("incoming/acme/{DOC}");
+    for v in docproc_processor::versions_from_event(eventbridge(&key, "v1", "01")).unwrap() {
+        assert!(matches!(
+            p.process(&v).await.unwrap(),
+            Outcome::Processed { .. }
+        ));
+    }
+    assert_eq!(w.doc().await.status, DocumentStatus::Processed);
+}
