@@ -352,12 +352,12 @@ async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> 
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 println!(
-                    "{:<12}  {:<20} {:<10} {:<9} {:<9} {:<20}  {:<20}  DESCRIPTION",
+                    "{:<12}  {:<20} {:<10} {:<9} {:<9} {:<30}  {:<30}  DESCRIPTION",
                     "KEY ID", "CLIENT", "LEVEL", "TIER", "STATUS", "CREATED", "EXPIRES"
                 );
                 for k in &records {
                     println!(
-                        "{:<12}  {:<20} {:<10} {:<9} {:<9} {:<20}  {:<20}  {}",
+                        "{:<12}  {:<20} {:<10} {:<9} {:<9} {:<30}  {:<30}  {}",
                         k.key_id,
                         k.client_id,
                         k.level.as_str(),

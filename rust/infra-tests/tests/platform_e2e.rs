@@ -251,6 +251,7 @@ async fn platform_end_to_end_on_real_lambdas() {
     let keys = tokio::task::block_in_place(|| {
         timings.time("keys and access levels", || access_levels(&p))
     });
+    tokio::task::block_in_place(|| outputs_from_the_environment(&p, &dir));
     tokio::task::block_in_place(|| {
         timings.time("request validation", || validation(&p, &keys.read_write))
     });
@@ -381,6 +382,25 @@ fn access_levels(p: &Platform) -> Keys {
         read_write,
         admin,
     }
+}
+
+/// `--env dev` (terraform output in the env's directory) sees the same
+/// deployment as the saved outputs file.
+fn outputs_from_the_environment(p: &Platform, env_dir: &Path) {
+    let root = env_dir.parent().unwrap().parent().unwrap();
+    let by_env = assert_cmd::Command::new(docproc_bin())
+        .arg("--root")
+        .arg(root)
+        .args(["--env", "dev", "keys", "list", "--json"])
+        .env("AWS_ENDPOINT_URL", &p.emulator.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .success();
+    let by_file = p.docproc(&["keys", "list", "--json"]).success();
+    assert_eq!(by_env.get_output().stdout, by_file.get_output().stdout);
 }
 
 fn validation(p: &Platform, key: &str) {
