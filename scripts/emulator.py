@@ -15,7 +15,8 @@ Emulator fixes applied here (each is an emulator bug, not a docproc choice):
 - ministack stores API Gateway PATCH values as strings (numbers and booleans
   included), which breaks later reads; we convert them by field name. It also
   returns an empty `accessLogSettings` for stages without access logs (AWS
-  omits it), a permanent diff; we omit it too.
+  omits it), a permanent diff; we omit it too. Its IoT MQTT listener (which
+  would bind 0.0.0.0:8883) is turned off.
 """
 import argparse
 import json
