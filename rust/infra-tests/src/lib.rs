@@ -70,6 +70,12 @@ pub fn workspace(
         String::from_utf8_lossy(&generated.stderr)
     );
     let dir = PathBuf::from(String::from_utf8(generated.stdout).unwrap().trim());
+    // One init at a time: parallel tests share the provider plugin cache, and
+    // concurrent installs into it race ("file exists").
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INIT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     tf_ok(&dir, &["init", "-input=false"]);
     dir
 }
