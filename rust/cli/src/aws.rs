@@ -13,11 +13,7 @@ use serde_json::{json, Map, Value};
 
 /// The SDK's error with its service code and message (`DisplayErrorContext`).
 fn remote<E: std::error::Error>(service: &'static str, err: E) -> OpsError {
-    OpsError::remote(service, aws_smithy_error(&err))
-}
-
-fn aws_smithy_error<E: std::error::Error>(err: &E) -> String {
-    aws_sdk_sqs::error::DisplayErrorContext(err).to_string()
+    OpsError::remote(service, aws_sdk_sqs::error::DisplayErrorContext(&err))
 }
 
 pub struct ApiGateway(pub aws_sdk_apigateway::Client);

@@ -50,18 +50,6 @@ impl Platform {
     pub fn dlq_url(&self, role: &str) -> OpsResult<&str> {
         lookup(&self.dlq_urls, role, "dlq_urls")
     }
-
-    pub fn usage_plan(&self, tier: &str) -> OpsResult<&str> {
-        self.usage_plan_ids
-            .get(tier)
-            .map(String::as_str)
-            .ok_or_else(|| {
-                OpsError::Invalid(format!(
-                    "unknown tier {tier:?}: this environment has {}",
-                    known(&self.usage_plan_ids)
-                ))
-            })
-    }
 }
 
 fn lookup<'a>(map: &'a BTreeMap<String, String>, key: &str, output: &str) -> OpsResult<&'a str> {
@@ -175,7 +163,7 @@ mod tests {
     fn reads_the_platform_output_and_ignores_other_fields() {
         let p = Platform::from_terraform_outputs(&outputs().to_string()).unwrap();
         assert_eq!(p.permissions_table, "dev-docproc-permissions");
-        assert_eq!(p.usage_plan("premium").unwrap(), "up2");
+        assert_eq!(p.usage_plan_ids["premium"], "up2");
         assert_eq!(p.function("notifier").unwrap(), "dev-docproc-notifier");
     }
 
@@ -194,14 +182,6 @@ mod tests {
         assert!(err.to_string().contains("dlq_urls"), "{err}");
         let err = Platform::from_terraform_outputs("not json").unwrap_err();
         assert!(err.to_string().contains("not valid JSON"));
-    }
-
-    #[test]
-    fn unknown_tier_lists_the_known_ones() {
-        let p = Platform::from_terraform_outputs(&outputs().to_string()).unwrap();
-        let err = p.usage_plan("gold").unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.to_string().contains("premium, standard"), "{err}");
     }
 
     #[test]

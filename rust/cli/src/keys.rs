@@ -459,7 +459,7 @@ mod tests {
                     tier: "gold".into(),
                     ..new_key("acme")
                 },
-                "unknown tier \"gold\"",
+                "unknown tier \"gold\": this environment has standard",
             ),
             (
                 NewKey {

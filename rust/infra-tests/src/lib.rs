@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test harness: a failure is a test failure
 
 use assert_cmd::Command;
-pub use docproc_integration::{repo, Emulator, EmulatorKind};
+pub use docproc_integration::{repo, s3_client, Emulator, EmulatorKind};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -78,13 +78,4 @@ pub fn workspace(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     tf_ok(&dir, &["init", "-input=false"]);
     dir
-}
-
-/// Emulators on 127.0.0.1 need path-style S3 addressing.
-pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    )
 }

@@ -12,7 +12,7 @@
 
 use base64::Engine;
 use docproc_infra_tests::{repo, tf_ok, workspace, Emulator, EmulatorKind};
-use docproc_integration::{http_call, multipart};
+use docproc_integration::{http_call, multipart, subscribe_queue};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -100,17 +100,23 @@ impl Platform {
         &self.platform[name]
     }
 
-    fn docproc(&self, args: &[&str]) -> assert_cmd::assert::Assert {
-        assert_cmd::Command::new(docproc_bin())
-            .arg("--outputs")
-            .arg(&self.outputs_file)
-            .args(args)
-            .env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
+    /// The `docproc` CLI pointed at the emulator, without a deployment chosen.
+    fn cli(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(docproc_bin());
+        cmd.env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
             .env_remove("DOCPROC_ENV")
-            .timeout(Duration::from_secs(300))
+            .timeout(Duration::from_secs(300));
+        cmd
+    }
+
+    fn docproc(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        self.cli()
+            .arg("--outputs")
+            .arg(&self.outputs_file)
+            .args(args)
             .assert()
     }
 
@@ -246,7 +252,12 @@ async fn platform_end_to_end_on_real_lambdas() {
     let mut timings = Timings(Vec::new());
     let scratch = tempfile::tempdir().unwrap();
     let (p, dir) = tokio::task::block_in_place(|| deploy(&mut timings, scratch.path()));
-    let status_queue = subscribe_to_status_topic(&p).await;
+    let status_queue = subscribe_queue(
+        &p.sdk,
+        p.output("status_topic_arn").as_str().unwrap(),
+        "e2e-status-changes",
+    )
+    .await;
 
     let keys = tokio::task::block_in_place(|| {
         timings.time("keys and access levels", || access_levels(&p))
@@ -388,15 +399,11 @@ fn access_levels(p: &Platform) -> Keys {
 /// deployment as the saved outputs file.
 fn outputs_from_the_environment(p: &Platform, env_dir: &Path) {
     let root = env_dir.parent().unwrap().parent().unwrap();
-    let by_env = assert_cmd::Command::new(docproc_bin())
+    let by_env = p
+        .cli()
         .arg("--root")
         .arg(root)
         .args(["--env", "dev", "keys", "list", "--json"])
-        .env("AWS_ENDPOINT_URL", &p.emulator.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .timeout(Duration::from_secs(120))
         .assert()
         .success();
     let by_file = p.docproc(&["keys", "list", "--json"]).success();
@@ -606,38 +613,6 @@ async fn duplicate_events(p: &Platform, key: &str, id: &str) {
     let after = tokio::task::block_in_place(|| p.audit_actions(key, id));
     assert_eq!(after, before, "a duplicate event left a trace");
     assert_eq!(after.iter().filter(|a| *a == "processed").count(), 1);
-}
-
-async fn subscribe_to_status_topic(p: &Platform) -> String {
-    let sqs = aws_sdk_sqs::Client::new(&p.sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name("e2e-status-changes")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    aws_sdk_sns::Client::new(&p.sdk)
-        .subscribe()
-        .topic_arn(p.output("status_topic_arn").as_str().unwrap())
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
-    url
 }
 
 /// Waits (bounded) until every (document, new status) arrived on the queue

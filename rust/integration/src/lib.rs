@@ -139,6 +139,53 @@ impl Drop for Emulator {
     }
 }
 
+/// Emulators on 127.0.0.1 need path-style S3 addressing.
+pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates an SQS queue subscribed to `topic_arn` (SNS envelopes, not raw
+/// delivery) and returns its URL: a tap on what a topic publishes.
+pub async fn subscribe_queue(
+    sdk: &aws_config::SdkConfig,
+    topic_arn: &str,
+    queue_name: &str,
+) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let created = sqs.create_queue().queue_name(queue_name).send().await;
+    let url = created
+        .unwrap_or_else(|e| panic!("create queue {queue_name}: {e}"))
+        .queue_url
+        .unwrap_or_else(|| panic!("queue {queue_name} has no URL"));
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("queue attributes of {queue_name}: {e}"))
+        .attributes
+        .unwrap_or_default();
+    let arn = attributes
+        .get(&QueueAttributeName::QueueArn)
+        .unwrap_or_else(|| panic!("queue {queue_name} has no ARN"))
+        .clone();
+    aws_sdk_sns::Client::new(sdk)
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(arn)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("subscribe {queue_name} to {topic_arn}: {e}"));
+    url
+}
+
 /// A minimal HTTP/1.1 client for presigned URLs on the emulator (plain HTTP
 /// to 127.0.0.1 only). Returns (status, body).
 pub fn http_request(

@@ -19,7 +19,7 @@ use docproc_core::audit::{verify_chain, TamperError};
 use docproc_core::document::DocumentStatus;
 use docproc_core::keys::{hash_key, key_id_of_hash, ApiKeyRecord, KeyStatus};
 use docproc_core::ports::{AuditRepository, DocumentRepository, KeyRepository};
-use docproc_integration::{http_request, multipart, Emulator};
+use docproc_integration::{http_request, multipart, s3_client, subscribe_queue, Emulator};
 use docproc_processor::{Config as ProcessorConfig, ObjectVersion, Outcome, Processor};
 use serde_json::{json, Value};
 
@@ -131,32 +131,7 @@ async fn platform() -> Platform {
         .unwrap()
         .topic_arn
         .unwrap();
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name("status-tap")
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    sns.subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(queue_arn)
-        .send()
-        .await
-        .unwrap();
+    let queue_url = subscribe_queue(&sdk, &topic, "status-tap").await;
     Platform {
         documents: DynamoDocuments::new(ddb.clone(), "documents"),
         audit: DynamoAudit::new(ddb.clone(), "audit"),
@@ -167,15 +142,6 @@ async fn platform() -> Platform {
         sdk,
         _emulator: emulator,
     }
-}
-
-/// Emulators on 127.0.0.1 need path-style S3 addressing.
-fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 fn corpus(name: &str) -> Vec<u8> {
