@@ -77,6 +77,10 @@ def patch_moto():
 
 
 def run_moto(port):
+    # AWS managed policies exist in every account (the API Gateway CloudWatch
+    # role attaches AmazonAPIGatewayPushToCloudWatchLogs); moto loads them only
+    # when asked, before it is imported.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     patch_moto()
     from moto.server import ThreadedMotoServer
 

@@ -248,7 +248,9 @@ resource "aws_api_gateway_gateway_response" "this" {
   response_type = each.key
   status_code   = each.value.status
   response_templates = {
-    "application/json" = "{\"error\":{\"code\":\"${each.value.code}\",\"message\":$context.error.messageString}}"
+    # messageString is already a quoted JSON string. A body that fails its
+    # model says which field and rule failed: validationErrorString names them.
+    "application/json" = each.key == "BAD_REQUEST_BODY" ? "{\"error\":{\"code\":\"${each.value.code}\",\"message\":\"$context.error.validationErrorString\"}}" : "{\"error\":{\"code\":\"${each.value.code}\",\"message\":$context.error.messageString}}"
   }
 }
 
@@ -272,6 +274,8 @@ resource "aws_api_gateway_deployment" "this" {
       handler      = var.api_function.invoke_arn
       authorizer   = [aws_api_gateway_authorizer.api_key.id, var.authorizer_function.invoke_arn, var.authorizer_cache_ttl_seconds]
       validators   = [aws_api_gateway_request_validator.body.id, aws_api_gateway_request_validator.parameters.id]
+      model_ids    = [for m in aws_api_gateway_model.this : m.id]
+      gw_responses = [for r in aws_api_gateway_gateway_response.this : r.id]
       policy       = data.aws_iam_policy_document.resource_policy.json
     }))
   }
@@ -280,11 +284,76 @@ resource "aws_api_gateway_deployment" "this" {
     create_before_destroy = true
   }
 
-  depends_on = [aws_api_gateway_integration.this, aws_api_gateway_rest_api_policy.this]
+  # A deployment snapshots what exists when it is created: gateway responses,
+  # models and the resource policy take effect only once deployed after them.
+  depends_on = [
+    aws_api_gateway_integration.this,
+    aws_api_gateway_rest_api_policy.this,
+    aws_api_gateway_gateway_response.this,
+    aws_api_gateway_model.this,
+  ]
+}
+
+# --- Account-level CloudWatch role and the execution log group ----------------------
+
+# Stage logging (execution and access logs) fails with "CloudWatch Logs role
+# ARN must be set in account settings" until the region's API Gateway account
+# setting names a role API Gateway can assume. There is one setting per
+# account and region: turn this off where another stack already owns it.
+data "aws_iam_policy_document" "apigateway_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["apigateway.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "apigateway_cloudwatch" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  name               = "${var.name_prefix}-apigateway-cloudwatch"
+  description        = "Account-level role API Gateway assumes to write execution and access logs"
+  assume_role_policy = data.aws_iam_policy_document.apigateway_assume.json
+  tags               = var.tags
+}
+
+# The AWS managed policy AWS documents for this role: the role serves every
+# REST API in the account and region, so it cannot be scoped to docproc's.
+resource "aws_iam_role_policy_attachment" "apigateway_cloudwatch" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  role       = aws_iam_role.apigateway_cloudwatch[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+}
+
+resource "aws_api_gateway_account" "this" {
+  count = var.manage_account_cloudwatch_role ? 1 : 0
+
+  cloudwatch_role_arn = aws_iam_role.apigateway_cloudwatch[0].arn
+
+  depends_on = [aws_iam_role_policy_attachment.apigateway_cloudwatch]
+}
+
+# API Gateway writes execution logs to this group name; creating it first
+# gives it docproc's KMS key and retention instead of a service-made group
+# that keeps plaintext logs forever.
+resource "aws_cloudwatch_log_group" "execution" {
+  name              = "API-Gateway-Execution-Logs_${aws_api_gateway_rest_api.this.id}/${var.stage_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = var.tags
 }
 
 resource "aws_api_gateway_stage" "this" {
-  # checkov:skip=CKV2_AWS_77:The web ACL (waf.tf) includes AWSManagedRulesKnownBadInputsRuleSet (Log4j); checkov cannot follow the count-indexed association.
+  # checkov:skip=CKV2_AWS_77:The web ACL (waf.tf) includes AWSManagedRulesKnownBadInputsRuleSet (Log4j); checkov does not follow the association from the stage.
+  # checkov:skip=CKV2_AWS_29:Every stage gets the web ACL (waf.tf, not optional); the scan of each env passes this check, only the module's standalone scan cannot resolve the association.
   # checkov:skip=CKV_AWS_120:Responses are per key and change with document state; caching them would serve stale or foreign data.
   # checkov:skip=CKV2_AWS_51:Clients authenticate with API keys checked by the authorizer; mutual TLS needs a custom domain, out of scope.
   rest_api_id          = aws_api_gateway_rest_api.this.id
@@ -314,6 +383,8 @@ resource "aws_api_gateway_stage" "this" {
   }
 
   tags = var.tags
+
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 }
 
 resource "aws_api_gateway_method_settings" "all" {
@@ -330,6 +401,8 @@ resource "aws_api_gateway_method_settings" "all" {
     throttling_burst_limit = var.throttle.burst_limit
     caching_enabled        = false
   }
+
+  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.execution]
 }
 
 # --- Usage plans (per key: API key source AUTHORIZER) ---------------------------------------

@@ -29,6 +29,6 @@ output "usage_plan_ids" {
 }
 
 output "web_acl_arn" {
-  description = "ARN of the WAF web ACL, or null when WAF is disabled."
-  value       = try(aws_wafv2_web_acl.this[0].arn, null)
+  description = "ARN of the stage's WAF web ACL."
+  value       = aws_wafv2_web_acl.this.arn
 }

@@ -123,15 +123,10 @@ variable "waf_rate_limit" {
   }
 }
 
-variable "max_request_body_bytes" {
-  description = "Largest request body the WAF lets through (inline uploads are base64)."
-  type        = number
-  default     = 6291456
-
-  validation {
-    condition     = var.max_request_body_bytes >= 8192 && var.max_request_body_bytes <= 10485760
-    error_message = "max_request_body_bytes must be between 8 KiB and 10 MiB."
-  }
+variable "manage_account_cloudwatch_role" {
+  description = "Create the region's account-level API Gateway CloudWatch Logs role (aws_api_gateway_account), which stage logging requires. Set false when the account already has one (one per account and region; this overwrites it)."
+  type        = bool
+  default     = true
 }
 
 variable "access_log_group_arn" {
@@ -145,7 +140,7 @@ variable "access_log_group_arn" {
 }
 
 variable "logs_kms_key_arn" {
-  description = "KMS key for the WAF log group."
+  description = "KMS key for the WAF and execution log groups."
   type        = string
 
   validation {
@@ -155,7 +150,7 @@ variable "logs_kms_key_arn" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the WAF log group, in days."
+  description = "Retention of the WAF and execution log groups, in days."
   type        = number
   default     = 365
 
@@ -163,12 +158,6 @@ variable "log_retention_days" {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a retention CloudWatch Logs supports (e.g. 30, 90, 365, 731)."
   }
-}
-
-variable "waf_enabled" {
-  description = "Attach a WAF web ACL (rate-based rule and known-bad-inputs rules) to the stage."
-  type        = bool
-  default     = true
 }
 
 variable "tags" {

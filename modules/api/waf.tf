@@ -1,9 +1,11 @@
-# WAF on the stage: a per-IP rate-based rule, AWS's known-bad-inputs rules
-# and a body-size cap sized for base64 inline uploads.
+# WAF on the stage: a per-IP rate-based rule and AWS's known-bad-inputs rules.
+# No body-size rule: for API Gateway, WAF inspects only the first 16 KB of a
+# body (64 KB at most with association_config), so it cannot see a 4 MiB
+# upload's size; a size rule with oversize_handling MATCH would block every
+# upload above 16 KB. API Gateway's 10 MB payload limit and the API handler's
+# 413 enforce body sizes instead (docs/aws-contracts.md: WAF body inspection).
 
 resource "aws_wafv2_web_acl" "this" {
-  count = var.waf_enabled ? 1 : 0
-
   name        = "${var.name_prefix}-api"
   description = "docproc API protection"
   scope       = "REGIONAL"
@@ -50,34 +52,6 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
-  rule {
-    name     = "body-size-limit"
-    priority = 3
-    action {
-      block {}
-    }
-    statement {
-      size_constraint_statement {
-        comparison_operator = "GT"
-        size                = var.max_request_body_bytes
-        field_to_match {
-          body {
-            oversize_handling = "MATCH"
-          }
-        }
-        text_transformation {
-          priority = 0
-          type     = "NONE"
-        }
-      }
-    }
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name_prefix}-body-size"
-      sampled_requests_enabled   = true
-    }
-  }
-
   visibility_config {
     cloudwatch_metrics_enabled = true
     metric_name                = "${var.name_prefix}-api"
@@ -88,16 +62,12 @@ resource "aws_wafv2_web_acl" "this" {
 }
 
 resource "aws_wafv2_web_acl_association" "stage" {
-  count = var.waf_enabled ? 1 : 0
-
   resource_arn = aws_api_gateway_stage.this.arn
-  web_acl_arn  = aws_wafv2_web_acl.this[0].arn
+  web_acl_arn  = aws_wafv2_web_acl.this.arn
 }
 
 # WAF requires log group names starting with aws-waf-logs-.
 resource "aws_cloudwatch_log_group" "waf" {
-  count = var.waf_enabled ? 1 : 0
-
   name              = "aws-waf-logs-${var.name_prefix}-api"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn
@@ -105,10 +75,8 @@ resource "aws_cloudwatch_log_group" "waf" {
 }
 
 resource "aws_wafv2_web_acl_logging_configuration" "this" {
-  count = var.waf_enabled ? 1 : 0
-
-  resource_arn            = aws_wafv2_web_acl.this[0].arn
-  log_destination_configs = [aws_cloudwatch_log_group.waf[0].arn]
+  resource_arn            = aws_wafv2_web_acl.this.arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
 
   redacted_fields {
     single_header {

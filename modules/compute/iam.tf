@@ -72,10 +72,16 @@ locals {
         resources = [var.tables.audit_arn]
       },
       {
-        # Inline uploads and presigned POSTs (signed with this role) write incoming/;
-        # presigned downloads (also signed with this role) read processed and quarantined documents.
-        sid       = "DocumentObjects"
-        actions   = ["s3:PutObject", "s3:GetObject"]
+        # Inline uploads and presigned POSTs (signed with this role) write incoming/ only.
+        sid       = "UploadIncoming"
+        actions   = ["s3:PutObject"]
+        resources = ["${local.bucket_arn}/incoming/*"]
+      },
+      {
+        # Presigned downloads (signed with this role) read the exact version that
+        # was scanned; GetObject with a versionId needs s3:GetObjectVersion.
+        sid       = "ReadDocumentVersions"
+        actions   = ["s3:GetObject", "s3:GetObjectVersion"]
         resources = ["${local.bucket_arn}/incoming/*", "${local.bucket_arn}/quarantine/*"]
       },
     ]
@@ -98,8 +104,11 @@ locals {
         resources = [var.tables.audit_arn]
       },
       {
+        # Quarantine removes the exact version it scanned (DeleteObject with a
+        # versionId needs s3:DeleteObjectVersion); without one a versioned
+        # bucket would only stack a delete marker on top of newer uploads.
         sid       = "ReadAndRemoveIncoming"
-        actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject"]
+        actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"]
         resources = ["${local.bucket_arn}/incoming/*"]
       },
       {

@@ -59,6 +59,21 @@ variable "functions" {
   }
 }
 
+variable "account_concurrency_limit" {
+  description = "The account's Lambda concurrent-executions limit in this region (Service Quotas; new accounts may have far less than the usual 1000). Lambda keeps 100 of it unreserved, so all reserved concurrency must fit in the rest: `docproc preflight` reads the real value."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.account_concurrency_limit >= 100
+    error_message = "account_concurrency_limit must be at least 100 (Lambda always keeps 100 unreserved)."
+  }
+  validation {
+    condition     = sum(concat([0], [for f in values(var.functions) : coalesce(f.reserved_concurrency, 0)])) + 100 <= var.account_concurrency_limit
+    error_message = "The functions' reserved concurrency plus the 100 executions Lambda keeps unreserved exceed account_concurrency_limit: lower reserved_concurrency or request a higher limit."
+  }
+}
+
 variable "max_document_bytes" {
   description = "Largest document accepted through presigned uploads; the processor's ephemeral storage must hold it."
   type        = number

@@ -3,6 +3,7 @@
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   # `id` is the region name on provider 5.x and 6.x alike (`name` is deprecated in 6.x).
@@ -24,14 +25,14 @@ resource "aws_default_security_group" "this" {
 }
 
 resource "aws_subnet" "private" {
-  count = length(var.availability_zones)
+  count = length(var.availability_zone_ids)
 
   vpc_id                  = aws_vpc.this.id
-  availability_zone       = var.availability_zones[count.index]
+  availability_zone_id    = var.availability_zone_ids[count.index]
   cidr_block              = cidrsubnet(var.cidr_block, 4, count.index)
   map_public_ip_on_launch = false
 
-  tags = merge(var.tags, { Name = "${var.name_prefix}-private-${var.availability_zones[count.index]}", Tier = "private" })
+  tags = merge(var.tags, { Name = "${var.name_prefix}-private-${var.availability_zone_ids[count.index]}", Tier = "private" })
 }
 
 resource "aws_route_table" "private" {
@@ -55,7 +56,7 @@ data "aws_iam_policy_document" "s3_endpoint" {
       type        = "AWS"
       identifiers = [data.aws_caller_identity.current.account_id]
     }
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"]
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucket"]
     resources = concat(var.s3_bucket_arns, [for b in var.s3_bucket_arns : "${b}/*"])
   }
 }
@@ -121,6 +122,19 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_lambda" {
   referenced_security_group_id = aws_security_group.lambda.id
 }
 
+# A PRIVATE API's clients reach it through the execute-api endpoint, so they
+# need HTTPS to the endpoints' security group too.
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_api_clients" {
+  for_each = toset(var.private_api_client_cidrs)
+
+  security_group_id = aws_security_group.endpoints.id
+  description       = "HTTPS from PRIVATE API clients"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = each.value
+}
+
 resource "aws_vpc_security_group_egress_rule" "lambda_to_endpoints" {
   security_group_id            = aws_security_group.lambda.id
   description                  = "HTTPS to interface endpoints"
@@ -165,6 +179,27 @@ data "aws_iam_policy_document" "interface_endpoint" {
   }
 }
 
+# API-key clients of a PRIVATE API call anonymously (the key is not an AWS
+# identity), so an endpoint policy that admits only this account's principals
+# would refuse them: the execute-api endpoint also lets anyone invoke this
+# account's APIs, and each API's resource policy then admits only calls
+# through this endpoint.
+data "aws_iam_policy_document" "execute_api_endpoint" {
+  # checkov:skip=CKV_AWS_1:An endpoint policy, not an identity policy.
+  # checkov:skip=CKV_AWS_49:An endpoint policy, not an identity policy.
+  source_policy_documents = [data.aws_iam_policy_document.interface_endpoint.json]
+
+  statement {
+    sid = "InvokeThisAccountsApis"
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    actions   = ["execute-api:Invoke"]
+    resources = ["arn:${data.aws_partition.current.partition}:execute-api:${local.region}:${data.aws_caller_identity.current.account_id}:*"]
+  }
+}
+
 resource "aws_vpc_endpoint" "interface" {
   for_each = toset(var.interface_endpoint_services)
 
@@ -174,7 +209,7 @@ resource "aws_vpc_endpoint" "interface" {
   private_dns_enabled = true
   subnet_ids          = aws_subnet.private[*].id
   security_group_ids  = [aws_security_group.endpoints.id]
-  policy              = data.aws_iam_policy_document.interface_endpoint.json
+  policy              = each.value == "execute-api" && length(var.private_api_client_cidrs) > 0 ? data.aws_iam_policy_document.execute_api_endpoint.json : data.aws_iam_policy_document.interface_endpoint.json
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-${each.value}" })
 }
@@ -182,6 +217,7 @@ resource "aws_vpc_endpoint" "interface" {
 # --- Flow logs --------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
+  # checkov:skip=CKV_AWS_338:Retention is the environment's log_retention_days: prod keeps 731 days; dev (30) and staging (90) keep less by decision (README, Security scan).
   name              = "/aws/vpc/${var.name_prefix}-flow-logs"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.flow_log_kms_key_arn

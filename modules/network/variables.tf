@@ -19,13 +19,28 @@ variable "cidr_block" {
   }
 }
 
-variable "availability_zones" {
-  description = "Availability zones for the private subnets (2 or 3)."
+variable "availability_zone_ids" {
+  description = "Availability zone IDs (e.g. use1-az1) for the private subnets (2 or 3). IDs, not names: names map to different zones in each account, and service support (Lambda, interface endpoints) is published per zone ID."
   type        = list(string)
 
   validation {
-    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 3 && length(distinct(var.availability_zones)) == length(var.availability_zones)
-    error_message = "availability_zones must list 2 or 3 distinct zones."
+    condition     = length(var.availability_zone_ids) >= 2 && length(var.availability_zone_ids) <= 3 && length(distinct(var.availability_zone_ids)) == length(var.availability_zone_ids)
+    error_message = "availability_zone_ids must list 2 or 3 distinct zone IDs."
+  }
+  validation {
+    condition     = alltrue([for z in var.availability_zone_ids : can(regex("^[a-z]{2,}[0-9]+-az[0-9]+$", z))])
+    error_message = "availability_zone_ids must be zone IDs such as use1-az1 (not zone names such as us-east-1a)."
+  }
+}
+
+variable "private_api_client_cidrs" {
+  description = "For a PRIVATE API: client CIDRs (inside or peered with this VPC) allowed to reach the execute-api endpoint on 443. Empty keeps the endpoints reachable from the Lambdas only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.private_api_client_cidrs : can(cidrnetmask(c))])
+    error_message = "private_api_client_cidrs must be IPv4 CIDRs."
   }
 }
 

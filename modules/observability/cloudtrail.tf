@@ -1,6 +1,9 @@
-# CloudTrail: management events plus object-level events on the documents
-# bucket, log file validation, KMS encryption, delivered to the log bucket
-# and to CloudWatch Logs (where the unauthorized-calls filter watches).
+# CloudTrail: object-level events on the documents bucket, plus (unless an
+# account or organization trail already records them) multi-region management
+# events; log file validation, KMS encryption, delivered to the log bucket and
+# to CloudWatch Logs (where the unauthorized-calls filter watches). The log
+# bucket name comes from the storage module through its bucket policy, so the
+# trail is created after the policy CreateTrail checks.
 
 resource "aws_cloudwatch_log_group" "cloudtrail" {
   count = var.cloudtrail_enabled ? 1 : 0
@@ -75,6 +78,22 @@ data "aws_iam_policy_document" "cloudtrail_topic" {
       values   = [local.account_id]
     }
   }
+
+  statement {
+    sid    = "DenyInsecureTransport"
+    effect = "Deny"
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    actions   = ["sns:Publish", "sns:Subscribe"]
+    resources = [aws_sns_topic.cloudtrail[0].arn]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 resource "aws_sns_topic_policy" "cloudtrail" {
@@ -92,15 +111,15 @@ resource "aws_cloudtrail" "this" {
   s3_key_prefix                 = "cloudtrail"
   kms_key_id                    = var.logs_kms_key_arn
   enable_log_file_validation    = true
-  include_global_service_events = true
-  is_multi_region_trail         = true
+  include_global_service_events = var.cloudtrail_management_events
+  is_multi_region_trail         = var.cloudtrail_management_events
   sns_topic_name                = aws_sns_topic.cloudtrail[0].name
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.cloudtrail[0].arn}:*"
   cloud_watch_logs_role_arn     = aws_iam_role.cloudtrail[0].arn
 
   event_selector {
     read_write_type           = "All"
-    include_management_events = true
+    include_management_events = var.cloudtrail_management_events
 
     data_resource {
       type   = "AWS::S3::Object"
@@ -118,7 +137,10 @@ resource "aws_cloudwatch_log_metric_filter" "unauthorized_api_calls" {
 
   name           = "${var.name_prefix}-unauthorized-api-calls"
   log_group_name = aws_cloudwatch_log_group.cloudtrail[0].name
-  pattern        = "{ ($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\") }"
+  # Denied calls, except S3 requests authenticated by a presigned URL's query
+  # string (AuthenticationMethod QueryString): a client holding an expired
+  # download link is not an intrusion and must not page anyone.
+  pattern = "{ (($.errorCode = \"*UnauthorizedOperation\") || ($.errorCode = \"AccessDenied*\")) && (($.eventSource != \"s3.amazonaws.com\") || ($.additionalEventData.AuthenticationMethod != \"QueryString\")) }"
 
   metric_transformation {
     name          = "UnauthorizedApiCalls"

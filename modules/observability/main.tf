@@ -90,6 +90,22 @@ data "aws_iam_policy_document" "alarm_topic" {
     actions   = ["sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"]
     resources = [aws_sns_topic.alarms.arn]
   }
+
+  statement {
+    sid    = "DenyInsecureTransport"
+    effect = "Deny"
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    actions   = ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"]
+    resources = [aws_sns_topic.alarms.arn]
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
 
 resource "aws_sns_topic_policy" "alarms" {
@@ -127,19 +143,6 @@ locals {
     threshold   = var.thresholds.dlq_messages, dimensions = { QueueName = name }
   } }
 
-  table_alarms = merge(
-    { for t in var.table_names : "${t}-throttled" => {
-      description = "DynamoDB throttled requests on ${t}."
-      namespace   = "AWS/DynamoDB", metric = "ThrottledRequests", statistic = "Sum", period = 300
-      threshold   = 1, dimensions = { TableName = t }
-    } },
-    { for t in var.table_names : "${t}-system-errors" => {
-      description = "DynamoDB returned server errors on ${t}."
-      namespace   = "AWS/DynamoDB", metric = "SystemErrors", statistic = "Sum", period = 300
-      threshold   = 1, dimensions = { TableName = t }
-    } },
-  )
-
   other_alarms = {
     stream-iterator-age = {
       description = "The notifier is falling behind the documents stream."
@@ -168,7 +171,21 @@ locals {
     }
   }
 
-  alarms = merge(local.function_alarms, local.queue_alarms, local.table_alarms, local.other_alarms)
+  alarms = merge(local.function_alarms, local.queue_alarms, local.other_alarms)
+
+  # AWS publishes DynamoDB's ThrottledRequests and SystemErrors per TableName
+  # and Operation only: an alarm on TableName alone never gets data. Each
+  # table alarm sums the operations docproc calls.
+  table_alarms = merge([for k, table in var.table_names : {
+    "${k}-throttled" = {
+      table       = table, metric = "ThrottledRequests"
+      description = "DynamoDB throttled requests on ${table}."
+    }
+    "${k}-system-errors" = {
+      table       = table, metric = "SystemErrors"
+      description = "DynamoDB returned server errors on ${table}."
+    }
+  }]...)
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {
@@ -188,6 +205,41 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
   tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "table" {
+  for_each = local.table_alarms
+
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+
+  metric_query {
+    id          = "total"
+    expression  = "SUM([${join(", ", [for i, _ in var.table_operations : "m${i}"])}])"
+    label       = "${each.value.metric} (all operations)"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = var.table_operations
+    content {
+      id = "m${metric_query.key}"
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = each.value.metric
+        period      = 300
+        stat        = "Sum"
+        dimensions  = { TableName = each.value.table, Operation = metric_query.value }
+      }
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "api_latency" {

@@ -30,8 +30,24 @@ variable "dlq_names" {
 }
 
 variable "table_names" {
-  description = "DynamoDB table names, for throttle and system-error alarms."
+  description = "DynamoDB table names by short key (documents, audit, permissions), for throttle and system-error alarms."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for k in keys(var.table_names) : can(regex("^[a-z][a-z0-9-]{0,30}$", k))])
+    error_message = "table_names keys must be short lowercase names (they become part of alarm names)."
+  }
+}
+
+variable "table_operations" {
+  description = "DynamoDB operations docproc calls; the throttle and system-error alarms sum each table's per-operation metrics (AWS publishes ThrottledRequests and SystemErrors per TableName and Operation)."
   type        = list(string)
+  default     = ["GetItem", "PutItem", "UpdateItem", "Query", "Scan"]
+
+  validation {
+    condition     = length(var.table_operations) > 0 && length(var.table_operations) <= 9 && alltrue([for o in var.table_operations : contains(["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems", "GetRecords"], o)])
+    error_message = "table_operations must be 1-9 DynamoDB operation names (an alarm sums at most 10 metrics)."
+  }
 }
 
 variable "api_name" {
@@ -81,7 +97,13 @@ variable "documents_bucket_arn" {
 }
 
 variable "cloudtrail_enabled" {
-  description = "Create the CloudTrail trail (disable only where an organisation trail already covers the account)."
+  description = "Create this environment's trail (the documents bucket's data events, and management events unless cloudtrail_management_events is false)."
+  type        = bool
+  default     = true
+}
+
+variable "cloudtrail_management_events" {
+  description = "Record management events in a multi-region trail. Set false where an account or organization trail already records them: the trail then records only the documents bucket's data events, in this region."
   type        = bool
   default     = true
 }

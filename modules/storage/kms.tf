@@ -1,7 +1,10 @@
 # Two customer-managed keys: `data` encrypts documents, tables, queues,
 # topics and Lambda environments; `logs` encrypts CloudWatch Logs and
-# CloudTrail. Key policies delegate to IAM (the account root) and name the
-# service principals that need direct grants, scoped to this account.
+# CloudTrail. Key policies delegate to IAM (the account root) and name only
+# the service principals that use a key on their own behalf, scoped to this
+# account. Nothing does so with the data key: S3, DynamoDB, SQS, SNS and
+# Lambda use it with the calling role's permissions (or grants they create
+# for it), so its policy names no service.
 
 data "aws_iam_policy_document" "data_key" {
   # checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only.
@@ -16,21 +19,6 @@ data "aws_iam_policy_document" "data_key" {
     actions = ["kms:*"]
     # In a key policy, "*" means this key.
     resources = ["*"]
-  }
-
-  statement {
-    sid = "ServicesEncryptingDocprocData"
-    principals {
-      type        = "Service"
-      identifiers = ["s3.amazonaws.com", "sns.amazonaws.com", "sqs.amazonaws.com", "events.amazonaws.com", "lambda.amazonaws.com"]
-    }
-    actions   = ["kms:GenerateDataKey*", "kms:Decrypt"]
-    resources = ["*"]
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
   }
 }
 

@@ -20,7 +20,9 @@ output "documents_bucket_arn" {
 
 output "logs_bucket_name" {
   description = "Name of the log bucket (S3 access logs, CloudTrail)."
-  value       = aws_s3_bucket.logs.id
+  # Read through the bucket policy so that consumers (CloudTrail, which checks
+  # the policy when the trail is created) are ordered after it.
+  value = aws_s3_bucket_policy.logs.bucket
 }
 
 output "logs_bucket_arn" {

@@ -52,6 +52,52 @@ variable "functions" {
   default = null
 }
 
+variable "account_concurrency_limit" {
+  description = "The account's Lambda concurrent-executions limit in this region (see modules/compute; `docproc preflight` reads the real value)."
+  type        = number
+  default     = 1000
+}
+
+variable "candidate_zone_ids" {
+  description = "Zone IDs docproc may place subnets in, in order of preference (used when availability_zone_ids is null). The default is us-east-1 without use1-az3, where Lambda is not supported."
+  type        = list(string)
+  default     = ["use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"]
+
+  validation {
+    condition     = length(var.candidate_zone_ids) >= 2 && alltrue([for z in var.candidate_zone_ids : can(regex("^[a-z]{2,}[0-9]+-az[0-9]+$", z))])
+    error_message = "candidate_zone_ids must list at least two zone IDs such as use1-az1."
+  }
+}
+
+variable "availability_zone_ids" {
+  description = "Pin the subnets to these zone IDs (2 or 3) instead of choosing among candidate_zone_ids; `docproc preflight` checks that each offers every service used."
+  type        = list(string)
+  default     = null
+}
+
+variable "interface_endpoint_services" {
+  description = "AWS services reached through interface endpoints (short names). Zones are chosen among those where every one of them is offered."
+  type        = list(string)
+  default     = ["execute-api", "sns", "xray", "logs", "kms", "sts"]
+}
+
+variable "private_api_client_cidrs" {
+  description = "For api_endpoint_type PRIVATE: client CIDRs allowed to reach the execute-api endpoint (required then)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.api_endpoint_type != "PRIVATE" || length(var.private_api_client_cidrs) > 0
+    error_message = "A PRIVATE API needs private_api_client_cidrs: API-key clients reach it through the execute-api endpoint, which otherwise admits only the Lambdas."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set the region's account-level API Gateway CloudWatch Logs role, which stage logging needs. One per account and region: set false where another stack (or another docproc environment in the same account) already owns it."
+  type        = bool
+  default     = true
+}
+
 variable "max_document_bytes" {
   description = "Largest document accepted (presigned uploads)."
   type        = number
@@ -124,7 +170,13 @@ variable "alarm_thresholds" {
 }
 
 variable "cloudtrail_enabled" {
-  description = "Create the CloudTrail trail."
+  description = "Create this environment's trail (documents bucket data events; management events too unless cloudtrail_management_events is false)."
+  type        = bool
+  default     = true
+}
+
+variable "cloudtrail_management_events" {
+  description = "Record management events in this environment's multi-region trail. Set false where an account or organization trail already records them (one such trail per account is enough)."
   type        = bool
   default     = true
 }

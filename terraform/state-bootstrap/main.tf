@@ -3,15 +3,35 @@
 # env's backend), so no DynamoDB lock table is needed.
 
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   bucket = coalesce(var.bucket_name, "docproc-tfstate-${data.aws_caller_identity.current.account_id}")
+}
+
+# An explicit key policy (the same as KMS's default): the account administers
+# the key and IAM policies decide who may use it; no service uses it on its
+# own behalf (S3 encrypts state with the caller's permissions).
+data "aws_iam_policy_document" "state_key" {
+  # checkov:skip=CKV_AWS_109:A key policy's Resource "*" means this key only.
+  # checkov:skip=CKV_AWS_111:A key policy's Resource "*" means this key only.
+  # checkov:skip=CKV_AWS_356:A key policy's Resource "*" means this key only.
+  statement {
+    sid = "AccountAdministration"
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+    actions   = ["kms:*"]
+    resources = ["*"]
+  }
 }
 
 resource "aws_kms_key" "state" {
   description             = "docproc Terraform state"
   enable_key_rotation     = true
   deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.state_key.json
 }
 
 resource "aws_kms_alias" "state" {

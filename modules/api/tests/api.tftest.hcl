@@ -75,7 +75,7 @@ run "api_is_guarded" {
     error_message = "usage plans per tier with throttling and quotas"
   }
   assert {
-    condition     = length(aws_wafv2_web_acl.this) == 1 && anytrue([for r in aws_wafv2_web_acl.this[0].rule : length(r.statement[0].rate_based_statement) > 0 && try(r.statement[0].rate_based_statement[0].limit, 0) == 2000])
+    condition     = anytrue([for r in aws_wafv2_web_acl.this.rule : length(r.statement[0].rate_based_statement) > 0 && try(r.statement[0].rate_based_statement[0].limit, 0) == 2000])
     error_message = "the WAF must rate-limit per IP"
   }
   assert {
@@ -83,7 +83,7 @@ run "api_is_guarded" {
     error_message = "a REGIONAL API's resource policy limits source addresses"
   }
   assert {
-    condition     = aws_cloudwatch_log_group.waf[0].name == "aws-waf-logs-prod-docproc-api" && aws_cloudwatch_log_group.waf[0].kms_key_id == var.logs_kms_key_arn
+    condition     = aws_cloudwatch_log_group.waf.name == "aws-waf-logs-prod-docproc-api" && aws_cloudwatch_log_group.waf.kms_key_id == var.logs_kms_key_arn
     error_message = "WAF logs go to an encrypted aws-waf-logs- group"
   }
 }
@@ -192,14 +192,6 @@ run "rejects_tiny_waf_limit" {
   expect_failures = [var.waf_rate_limit]
 }
 
-run "rejects_body_limit_out_of_range" {
-  command = plan
-  variables {
-    max_request_body_bytes = 100
-  }
-  expect_failures = [var.max_request_body_bytes]
-}
-
 run "rejects_bad_log_group_arn" {
   command = plan
   variables {
@@ -222,4 +214,43 @@ run "rejects_unsupported_retention" {
     log_retention_days = 2
   }
   expect_failures = [var.log_retention_days]
+}
+
+run "stage_logging_has_the_account_role_and_an_encrypted_execution_log_group" {
+  command = plan
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 1 && aws_iam_role_policy_attachment.apigateway_cloudwatch[0].policy_arn == "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    error_message = "stage logging needs the account-level CloudWatch role (AWS refuses logging_level/access logs without it)"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.execution.kms_key_id == var.logs_kms_key_arn && aws_cloudwatch_log_group.execution.retention_in_days == var.log_retention_days
+    error_message = "the execution log group must be pre-created with KMS and retention"
+  }
+  assert {
+    condition     = strcontains(aws_api_gateway_gateway_response.this["BAD_REQUEST_BODY"].response_templates["application/json"], "$context.error.validationErrorString")
+    error_message = "a body that fails its model must say which field failed"
+  }
+}
+
+run "account_role_left_to_another_stack" {
+  command = plan
+  variables {
+    manage_account_cloudwatch_role = false
+  }
+  assert {
+    condition     = length(aws_api_gateway_account.this) == 0 && length(aws_iam_role.apigateway_cloudwatch) == 0
+    error_message = "an account whose API Gateway role is owned elsewhere must not be overwritten"
+  }
+}
+
+run "waf_never_blocks_bodies_it_cannot_see" {
+  command = plan
+  # WAF inspects only the first 16 KB of an API Gateway request body: a size
+  # rule above that, or one matching oversize bodies, blocks every upload.
+  assert {
+    condition = alltrue(flatten([for r in aws_wafv2_web_acl.this.rule : [for st in r.statement : [for sc in st.size_constraint_statement : [
+      for f in sc.field_to_match : length(f.body) == 0 || (sc.size <= 16384 && alltrue([for b in f.body : b.oversize_handling != "MATCH"]))
+    ]]]]))
+    error_message = "no WAF rule may inspect a body beyond the 16 KB inspection limit"
+  }
 }

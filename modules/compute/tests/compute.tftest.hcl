@@ -312,3 +312,23 @@ run "rejects_dlq_retention_out_of_range" {
   }
   expect_failures = [var.dlq_retention_seconds]
 }
+
+run "rejects_reserved_concurrency_beyond_account_limit" {
+  command = plan
+  # 125 reserved + 100 that Lambda always keeps unreserved > 200.
+  variables {
+    account_concurrency_limit = 200
+  }
+  expect_failures = [var.account_concurrency_limit]
+}
+
+run "reserved_concurrency_fits_with_100_unreserved" {
+  command = plan
+  variables {
+    account_concurrency_limit = 225
+  }
+  assert {
+    condition     = sum([for f in aws_lambda_function.this : f.reserved_concurrent_executions]) == 125
+    error_message = "125 reserved fits a limit of 225 exactly"
+  }
+}

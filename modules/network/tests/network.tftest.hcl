@@ -13,11 +13,11 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix          = "dev-docproc"
-  availability_zones   = ["us-east-1a", "us-east-1b"]
-  s3_bucket_arns       = ["arn:aws:s3:::dev-docproc-documents-123456789012"]
-  dynamodb_table_arns  = ["arn:aws:dynamodb:us-east-1:123456789012:table/dev-docproc-documents"]
-  flow_log_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/abcd"
+  name_prefix           = "dev-docproc"
+  availability_zone_ids = ["use1-az1", "use1-az2"]
+  s3_bucket_arns        = ["arn:aws:s3:::dev-docproc-documents-123456789012"]
+  dynamodb_table_arns   = ["arn:aws:dynamodb:us-east-1:123456789012:table/dev-docproc-documents"]
+  flow_log_kms_key_arn  = "arn:aws:kms:us-east-1:123456789012:key/abcd"
 }
 
 run "private_only_network" {
@@ -76,8 +76,8 @@ run "private_only_network" {
 run "three_zones_for_prod" {
   command = plan
   variables {
-    name_prefix        = "prod-docproc"
-    availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    name_prefix           = "prod-docproc"
+    availability_zone_ids = ["use1-az1", "use1-az2", "use1-az4"]
   }
   assert {
     condition     = length(aws_subnet.private) == 3 && length(distinct([for s in aws_subnet.private : s.cidr_block])) == 3
@@ -104,9 +104,9 @@ run "rejects_small_vpc" {
 run "rejects_single_zone" {
   command = plan
   variables {
-    availability_zones = ["us-east-1a"]
+    availability_zone_ids = ["use1-az1"]
   }
-  expect_failures = [var.availability_zones]
+  expect_failures = [var.availability_zone_ids]
 }
 
 run "rejects_bad_service_name" {
@@ -147,4 +147,35 @@ run "rejects_unsupported_retention" {
     log_retention_days = 42
   }
   expect_failures = [var.log_retention_days]
+}
+
+run "rejects_zone_names" {
+  command = plan
+  variables {
+    availability_zone_ids = ["us-east-1a", "us-east-1b"]
+  }
+  expect_failures = [var.availability_zone_ids]
+}
+
+run "subnets_by_zone_id" {
+  command = plan
+  assert {
+    condition     = [for s in aws_subnet.private : s.availability_zone_id] == ["use1-az1", "use1-az2"]
+    error_message = "subnets must be placed by zone ID"
+  }
+}
+
+run "private_api_clients_reach_the_execute_api_endpoint" {
+  command = plan
+  variables {
+    private_api_client_cidrs = ["10.50.0.0/16"]
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.endpoints_from_api_clients["10.50.0.0/16"].from_port == 443
+    error_message = "PRIVATE API clients need HTTPS to the endpoints"
+  }
+  assert {
+    condition     = data.aws_iam_policy_document.execute_api_endpoint.statement[0].sid == "InvokeThisAccountsApis" && data.aws_iam_policy_document.execute_api_endpoint.statement[0].actions == toset(["execute-api:Invoke"])
+    error_message = "the execute-api endpoint must admit anonymous API-key clients, for Invoke only"
+  }
 }

@@ -19,7 +19,7 @@ variables {
   name_prefix          = "prod-docproc"
   function_names       = { api = "prod-docproc-api", authorizer = "prod-docproc-authorizer", processor = "prod-docproc-processor", notifier = "prod-docproc-notifier" }
   dlq_names            = { processor = "prod-docproc-processor-dlq", notifier = "prod-docproc-notifier-dlq" }
-  table_names          = ["prod-docproc-documents", "prod-docproc-audit", "prod-docproc-permissions"]
+  table_names          = { documents = "prod-docproc-documents", audit = "prod-docproc-audit", permissions = "prod-docproc-permissions" }
   api_name             = "prod-docproc-api"
   api_stage            = "v1"
   logs_kms_key_arn     = "arn:aws:kms:us-east-1:123456789012:key/logs"
@@ -42,9 +42,22 @@ run "everything_is_watched" {
   }
   assert {
     condition = alltrue([for k in concat([for f in keys(var.function_names) : "${f}-errors"], [for f in keys(var.function_names) : "${f}-throttles"],
-      ["processor-dlq-depth", "notifier-dlq-depth", "stream-iterator-age", "api-5xx", "api-4xx", "authorizer-denial-spike", "rejected-documents",
-    "prod-docproc-documents-throttled", "prod-docproc-audit-system-errors"]) : contains(keys(aws_cloudwatch_metric_alarm.this), k)])
+    ["processor-dlq-depth", "notifier-dlq-depth", "stream-iterator-age", "api-5xx", "api-4xx", "authorizer-denial-spike", "rejected-documents"]) : contains(keys(aws_cloudwatch_metric_alarm.this), k)])
     error_message = "an alarm is missing"
+  }
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.table)) == toset(["documents-throttled", "documents-system-errors", "audit-throttled", "audit-system-errors", "permissions-throttled", "permissions-system-errors"])
+    error_message = "each table needs a throttle and a system-error alarm, named by its short key (the prefix appears once)"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.table["documents-throttled"].alarm_name == "prod-docproc-documents-throttled"
+    error_message = "alarm names carry the prefix once"
+  }
+  assert {
+    # AWS publishes ThrottledRequests per TableName and Operation only.
+    condition = alltrue([for q in aws_cloudwatch_metric_alarm.table["audit-throttled"].metric_query : q.expression != "" ? true :
+    one(q.metric).metric_name == "ThrottledRequests" && one(q.metric).dimensions["TableName"] == "prod-docproc-audit" && contains(var.table_operations, one(q.metric).dimensions["Operation"])])
+    error_message = "table alarms must sum per-operation metrics with the TableName and Operation dimensions"
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["processor-dlq-depth"].dimensions["QueueName"] == "prod-docproc-processor-dlq" && aws_cloudwatch_metric_alarm.this["stream-iterator-age"].dimensions["FunctionName"] == "prod-docproc-notifier"
@@ -85,6 +98,25 @@ run "no_trail_no_email" {
   assert {
     condition     = length(aws_cloudtrail.this) == 0 && length(aws_sns_topic_subscription.email) == 0
     error_message = "both are optional"
+  }
+}
+
+run "data_events_only_trail_where_an_account_trail_exists" {
+  command = plan
+  variables {
+    cloudtrail_management_events = false
+  }
+  assert {
+    condition     = !aws_cloudtrail.this[0].is_multi_region_trail && !one(aws_cloudtrail.this[0].event_selector).include_management_events && length(one(aws_cloudtrail.this[0].event_selector).data_resource) == 1
+    error_message = "without management events the trail records the documents bucket's data events in this region only"
+  }
+}
+
+run "unauthorized_filter_ignores_presigned_url_failures" {
+  command = plan
+  assert {
+    condition     = strcontains(aws_cloudwatch_log_metric_filter.unauthorized_api_calls[0].pattern, "$.additionalEventData.AuthenticationMethod != \"QueryString\"")
+    error_message = "expired presigned URLs (query-string authentication) must not page"
   }
 }
 

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test harness: a failure is a test failure
 
+pub mod contracts;
+
 use assert_cmd::Command;
 pub use docproc_integration::{repo, s3_client, Emulator, EmulatorKind};
 use std::path::{Path, PathBuf};

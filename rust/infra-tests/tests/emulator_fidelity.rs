@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
-use docproc_infra_tests::{repo, s3_client, tf, tf_ok, workspace, Emulator, EmulatorKind};
+use docproc_infra_tests::{contracts, repo, s3_client, tf, tf_ok, workspace, Emulator, EmulatorKind};
 use serde_json::Value;
 
 /// Every policy document in an applied state (`terraform show -json`):
@@ -384,6 +384,27 @@ async fn nothing_left(sdk: &aws_config::SdkConfig) {
     );
 }
 
+/// The contracts that a plan already shows (values known before apply).
+fn plan_contract_violations(doc: &Value, prefix: &str) -> Vec<String> {
+    // No env overrides account_concurrency_limit: the platform default applies.
+    const ACCOUNT_CONCURRENCY_LIMIT: u64 = 1000;
+    let mut violations = contracts::alarm_metric_violations(doc);
+    violations.extend(contracts::alarm_name_violations(doc, prefix));
+    violations.extend(contracts::waf_body_violations(doc));
+    violations.extend(contracts::stage_logging_violations(doc));
+    violations.extend(contracts::reserved_concurrency_violations(doc, ACCOUNT_CONCURRENCY_LIMIT));
+    violations.extend(contracts::subnet_zone_violations(doc, &["use1-az3"]));
+    violations
+}
+
+fn assert_contracts(what: &str, violations: &[String]) {
+    assert!(
+        violations.is_empty(),
+        "the {what} breaks AWS contracts (docs/aws-contracts.md):\n{}",
+        violations.join("\n")
+    );
+}
+
 async fn fidelity(env: &str) {
     let scratch = tempfile::tempdir().unwrap();
     let emulator = Emulator::start(EmulatorKind::Moto);
@@ -402,6 +423,10 @@ async fn fidelity(env: &str) {
     let plan: Value = serde_json::from_str(&tf_ok(&dir, &["show", "-json", "plan.bin"])).unwrap();
     let resources = plan["resource_changes"].as_array().unwrap().len();
     assert!(resources >= 150, "only {resources} resources planned");
+    let prefix = format!("{env}-docproc");
+    // AWS contracts the emulator does not enforce (docs/aws-contracts.md),
+    // first on the plan a reviewer sees, then on the applied state.
+    assert_contracts("plan", &plan_contract_violations(&plan, &prefix));
     tf_ok(
         &dir,
         &["apply", "-input=false", "-auto-approve", "plan.bin"],
@@ -428,6 +453,15 @@ async fn fidelity(env: &str) {
         "wildcards outside the documented exceptions:\n{}",
         problems.join("\n")
     );
+
+    let mut violations = plan_contract_violations(&state, &prefix);
+    violations.extend(contracts::sns_tls_violations(&state));
+    violations.extend(contracts::trail_order_violations(&state));
+    violations.extend(contracts::deployment_order_violations(&state));
+    violations.extend(contracts::execution_log_group_violations(&state));
+    violations.extend(contracts::s3_permission_violations(&state, &prefix));
+    violations.extend(contracts::data_key_violations(&state));
+    assert_contracts("state", &violations);
 
     let sdk = emulator.sdk_config().await;
     check_resources(env, &sdk, &state).await;

@@ -10,8 +10,15 @@ mock_provider "aws" {
   }
   # Policy documents render to valid JSON; their statements stay as configured
   # and are asserted directly.
+  # Names map to different zone IDs in each account; use1-az3 has no Lambda.
   mock_data "aws_availability_zones" {
-    defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
+    defaults = {
+      names    = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+      zone_ids = ["use1-az4", "use1-az3", "use1-az1", "use1-az2"]
+    }
+  }
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = { availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"] }
   }
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
@@ -50,6 +57,30 @@ run "prod_shape" {
     condition     = length(module.network.private_subnet_ids) == 3
     error_message = "prod spans three zones"
   }
+  assert {
+    condition     = tolist(local.usable_zone_ids) == tolist(["use1-az1", "use1-az2", "use1-az4"])
+    error_message = "zones are picked by zone ID, never use1-az3 (no Lambda)"
+  }
+}
+
+run "zones_must_offer_every_interface_endpoint" {
+  command = plan
+  override_data {
+    target = data.aws_vpc_endpoint_service.interface["sns"]
+    values = { availability_zones = ["us-east-1a", "us-east-1c"] }
+  }
+  assert {
+    condition     = tolist(local.usable_zone_ids) == tolist(["use1-az1", "use1-az4"])
+    error_message = "a zone without one of the interface endpoint services must not be used"
+  }
+}
+
+run "private_api_needs_client_cidrs" {
+  command = plan
+  variables {
+    api_endpoint_type = "PRIVATE"
+  }
+  expect_failures = [var.private_api_client_cidrs]
 }
 
 run "rejects_unknown_environment" {
