@@ -42,6 +42,8 @@ locals {
         filename     = { type = "string", minLength = 1, maxLength = 255 }
         content_type = { type = "string", minLength = 3, maxLength = 128 }
         size         = { type = "integer", minimum = 1, maximum = 5368709120 }
+        # Base64 of the file's MD5 (required where Object Lock makes S3 demand a checksum).
+        content_md5 = { type = "string", pattern = "^[A-Za-z0-9+/]{22}==$" }
       }
     }
   }

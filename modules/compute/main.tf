@@ -17,6 +17,9 @@ locals {
       DOCUMENTS_KMS_KEY_ARN = var.data_kms_key_arn
       INLINE_MAX_BYTES      = tostring(var.inline_max_bytes)
       UPLOAD_MAX_BYTES      = tostring(var.max_document_bytes)
+      # S3 refuses uploads without an integrity checksum to a bucket with
+      # Object Lock default retention: presigned POSTs must then carry Content-MD5.
+      UPLOAD_CONTENT_MD5_REQUIRED = tostring(var.upload_content_md5_required)
     }
     authorizer = {
       PERMISSIONS_TABLE = var.tables.permissions_name

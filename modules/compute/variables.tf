@@ -59,6 +59,12 @@ variable "functions" {
   }
 }
 
+variable "upload_content_md5_required" {
+  description = "Require a Content-MD5 on presigned uploads (set when the documents bucket has Object Lock default retention: S3 then refuses uploads without an integrity checksum)."
+  type        = bool
+  default     = false
+}
+
 variable "account_concurrency_limit" {
   description = "The account's Lambda concurrent-executions limit in this region (Service Quotas; new accounts may have far less than the usual 1000). Lambda keeps 100 of it unreserved, so all reserved concurrency must fit in the rest: `docproc preflight` reads the real value."
   type        = number

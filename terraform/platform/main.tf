@@ -102,14 +102,16 @@ module "compute" {
   architecture              = var.architecture
   functions                 = var.functions
   account_concurrency_limit = var.account_concurrency_limit
-  max_document_bytes        = var.max_document_bytes
-  subnet_ids                = module.network.private_subnet_ids
-  security_group_id         = module.network.lambda_security_group_id
-  data_kms_key_arn          = module.storage.data_kms_key_arn
-  documents_bucket_name     = module.storage.documents_bucket_name
-  documents_bucket_arn      = module.storage.documents_bucket_arn
-  log_group_names           = module.observability.function_log_group_names
-  tags                      = local.tags
+  # Object Lock default retention makes S3 require a checksum on every upload.
+  upload_content_md5_required = var.object_lock_enabled
+  max_document_bytes          = var.max_document_bytes
+  subnet_ids                  = module.network.private_subnet_ids
+  security_group_id           = module.network.lambda_security_group_id
+  data_kms_key_arn            = module.storage.data_kms_key_arn
+  documents_bucket_name       = module.storage.documents_bucket_name
+  documents_bucket_arn        = module.storage.documents_bucket_arn
+  log_group_names             = module.observability.function_log_group_names
+  tags                        = local.tags
 
   tables = {
     documents_name       = module.storage.documents_table_name

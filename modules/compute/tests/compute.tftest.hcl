@@ -332,3 +332,14 @@ run "reserved_concurrency_fits_with_100_unreserved" {
     error_message = "125 reserved fits a limit of 225 exactly"
   }
 }
+
+run "object_lock_requires_checksummed_uploads" {
+  command = plan
+  variables {
+    upload_content_md5_required = true
+  }
+  assert {
+    condition     = aws_lambda_function.this["api"].environment[0].variables["UPLOAD_CONTENT_MD5_REQUIRED"] == "true"
+    error_message = "with Object Lock default retention S3 refuses uploads without a checksum: the API must require Content-MD5"
+  }
+}

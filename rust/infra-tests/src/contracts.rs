@@ -73,19 +73,40 @@ pub fn published_dimension_sets(namespace: &str, metric: &str) -> Option<Vec<Vec
     let sets: Vec<Vec<&'static str>> = match (namespace, metric) {
         (
             "AWS/Lambda",
-            "Errors" | "Throttles" | "Invocations" | "Duration" | "ConcurrentExecutions" | "DeadLetterErrors"
-            | "DestinationDeliveryFailures" | "AsyncEventsDropped" | "IteratorAge",
-        ) => vec![vec![], vec!["FunctionName"], vec!["FunctionName", "Resource"]],
+            "Errors"
+            | "Throttles"
+            | "Invocations"
+            | "Duration"
+            | "ConcurrentExecutions"
+            | "DeadLetterErrors"
+            | "DestinationDeliveryFailures"
+            | "AsyncEventsDropped"
+            | "IteratorAge",
+        ) => vec![
+            vec![],
+            vec!["FunctionName"],
+            vec!["FunctionName", "Resource"],
+        ],
         (
             "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible" | "ApproximateAgeOfOldestMessage" | "NumberOfMessagesSent",
+            "ApproximateNumberOfMessagesVisible"
+            | "ApproximateAgeOfOldestMessage"
+            | "NumberOfMessagesSent",
         ) => vec![vec!["QueueName"]],
-        ("AWS/DynamoDB", "ThrottledRequests" | "SystemErrors") => vec![vec!["Operation", "TableName"]],
+        ("AWS/DynamoDB", "ThrottledRequests" | "SystemErrors") => {
+            vec![vec!["Operation", "TableName"]]
+        }
         ("AWS/DynamoDB", "ReadThrottleEvents" | "WriteThrottleEvents") => {
-            vec![vec!["TableName"], vec!["GlobalSecondaryIndexName", "TableName"]]
+            vec![
+                vec!["TableName"],
+                vec!["GlobalSecondaryIndexName", "TableName"],
+            ]
         }
         ("AWS/DynamoDB", "UserErrors") => vec![vec![]],
-        ("AWS/ApiGateway", "4XXError" | "5XXError" | "Count" | "Latency" | "IntegrationLatency") => vec![
+        (
+            "AWS/ApiGateway",
+            "4XXError" | "5XXError" | "Count" | "Latency" | "IntegrationLatency",
+        ) => vec![
             vec!["ApiName"],
             vec!["ApiName", "Stage"],
             vec!["ApiName", "Method", "Resource", "Stage"],
@@ -115,7 +136,10 @@ pub fn alarm_metric_violations(doc: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     for alarm in of_kind(doc, "aws_cloudwatch_metric_alarm") {
         let mut metrics = Vec::new();
-        if alarm.values["metric_name"].as_str().is_some_and(|m| !m.is_empty()) {
+        if alarm.values["metric_name"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+        {
             metrics.push((
                 &alarm.values["namespace"],
                 &alarm.values["metric_name"],
@@ -150,7 +174,9 @@ pub fn alarm_metric_violations(doc: &Value) -> Vec<String> {
                     )),
                     Some(_) => {}
                 }
-            } else if !filters.contains(&(namespace.to_string(), metric.to_string())) || !dims.is_empty() {
+            } else if !filters.contains(&(namespace.to_string(), metric.to_string()))
+                || !dims.is_empty()
+            {
                 problems.push(format!(
                     "{}: {namespace} {metric} {dims:?} is published by no metric filter here",
                     alarm.address
@@ -231,12 +257,14 @@ pub fn waf_body_violations(doc: &Value) -> Vec<String> {
 /// created after it.
 pub fn stage_logging_violations(doc: &Value) -> Vec<String> {
     let accounts = of_kind(doc, "aws_api_gateway_account");
-    let account_addresses: BTreeSet<&str> = accounts.iter().map(|a| base_address(a.address)).collect();
+    let account_addresses: BTreeSet<&str> =
+        accounts.iter().map(|a| base_address(a.address)).collect();
     let mut problems = Vec::new();
     let logging_settings = of_kind(doc, "aws_api_gateway_method_settings")
         .into_iter()
         .filter(|m| {
-            blocks(&m.values["settings"]).any(|s| matches!(s["logging_level"].as_str(), Some("INFO" | "ERROR")))
+            blocks(&m.values["settings"])
+                .any(|s| matches!(s["logging_level"].as_str(), Some("INFO" | "ERROR")))
         });
     let logging_stages = of_kind(doc, "aws_api_gateway_stage")
         .into_iter()
@@ -248,9 +276,15 @@ pub fn stage_logging_violations(doc: &Value) -> Vec<String> {
                 r.address
             ));
         } else if !r.depends_on.is_empty()
-            && !r.depends_on.iter().any(|d| account_addresses.contains(base_address(d)))
+            && !r
+                .depends_on
+                .iter()
+                .any(|d| account_addresses.contains(base_address(d)))
         {
-            problems.push(format!("{}: may be created before aws_api_gateway_account", r.address));
+            problems.push(format!(
+                "{}: may be created before aws_api_gateway_account",
+                r.address
+            ));
         }
     }
     problems
@@ -300,7 +334,10 @@ fn statements(policy: &Value) -> Vec<Value> {
 fn list(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -313,7 +350,8 @@ pub fn sns_tls_violations(doc: &Value) -> Vec<String> {
         .filter_map(|p| {
             let policy = policy_doc(&p.values["policy"])?;
             let denies_plain_http = statements(&policy).iter().any(|st| {
-                st["Effect"] == "Deny" && list(&st["Condition"]["Bool"]["aws:SecureTransport"]) == ["false"]
+                st["Effect"] == "Deny"
+                    && list(&st["Condition"]["Bool"]["aws:SecureTransport"]) == ["false"]
             });
             (!denies_plain_http).then(|| format!("{}: no aws:SecureTransport deny", p.address))
         })
@@ -376,12 +414,16 @@ pub fn execution_log_group_violations(doc: &Value) -> Vec<String> {
                 stage.values["stage_name"].as_str().unwrap_or("")
             );
             match groups.get(name.as_str()) {
-                Some(g) if g["kms_key_id"].as_str().is_some_and(|k| !k.is_empty())
-                    && g["retention_in_days"].as_u64().is_some_and(|d| d > 0) =>
+                Some(g)
+                    if g["kms_key_id"].as_str().is_some_and(|k| !k.is_empty())
+                        && g["retention_in_days"].as_u64().is_some_and(|d| d > 0) =>
                 {
                     None
                 }
-                _ => Some(format!("{}: no encrypted, retained log group {name}", stage.address)),
+                _ => Some(format!(
+                    "{}: no encrypted, retained log group {name}",
+                    stage.address
+                )),
             }
         })
         .collect()
@@ -391,9 +433,13 @@ pub fn execution_log_group_violations(doc: &Value) -> Vec<String> {
 /// write only `incoming/`; reading a specific version needs
 /// s3:GetObjectVersion; deleting one needs s3:DeleteObjectVersion.
 pub fn s3_permission_violations(doc: &Value, prefix: &str) -> Vec<String> {
-    let mut by_role: BTreeMap<String, Vec<(Vec<String>, Vec<String>)>> = BTreeMap::new();
+    // Per role: each Allow statement's (actions, resources).
+    type Statements = Vec<(Vec<String>, Vec<String>)>;
+    let mut by_role: BTreeMap<String, Statements> = BTreeMap::new();
     for p in of_kind(doc, "aws_iam_role_policy") {
-        let Some(policy) = policy_doc(&p.values["policy"]) else { continue };
+        let Some(policy) = policy_doc(&p.values["policy"]) else {
+            continue;
+        };
         let role = p.values["role"].as_str().unwrap_or("").to_string();
         for st in statements(&policy) {
             if st["Effect"] == "Allow" {
@@ -405,9 +451,14 @@ pub fn s3_permission_violations(doc: &Value, prefix: &str) -> Vec<String> {
         }
     }
     let allows = |role: &str, action: &str, prefix_path: &str| {
-        by_role.get(role).into_iter().flatten().any(|(actions, resources)| {
-            actions.iter().any(|a| a == action) && resources.iter().any(|r| r.ends_with(prefix_path))
-        })
+        by_role
+            .get(role)
+            .into_iter()
+            .flatten()
+            .any(|(actions, resources)| {
+                actions.iter().any(|a| a == action)
+                    && resources.iter().any(|r| r.ends_with(prefix_path))
+            })
     };
     let mut problems = Vec::new();
     let api = format!("{prefix}-api");
@@ -417,7 +468,9 @@ pub fn s3_permission_violations(doc: &Value, prefix: &str) -> Vec<String> {
     }
     for path in ["/incoming/*", "/quarantine/*"] {
         if !allows(&api, "s3:GetObjectVersion", path) {
-            problems.push(format!("{api}: cannot presign a versioned GET under {path}"));
+            problems.push(format!(
+                "{api}: cannot presign a versioned GET under {path}"
+            ));
         }
     }
     if !allows(&processor, "s3:DeleteObjectVersion", "/incoming/*") {
@@ -431,7 +484,11 @@ pub fn s3_permission_violations(doc: &Value, prefix: &str) -> Vec<String> {
 pub fn data_key_violations(doc: &Value) -> Vec<String> {
     of_kind(doc, "aws_kms_key")
         .iter()
-        .filter(|k| k.values["description"].as_str().is_some_and(|d| d.contains("documents")))
+        .filter(|k| {
+            k.values["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("documents"))
+        })
         .filter_map(|k| {
             let policy = policy_doc(&k.values["policy"])?;
             let services: Vec<String> = statements(&policy)
@@ -459,28 +516,52 @@ mod tests {
     #[test]
     fn dynamodb_throttle_alarm_on_table_name_alone_is_caught() {
         // The alarm as it was at 56f6201: ThrottledRequests with TableName only.
-        let old = state(json!([res("aws_cloudwatch_metric_alarm", "t", json!({
+        let old = state(json!([res(
+            "aws_cloudwatch_metric_alarm",
+            "t",
+            json!({
             "alarm_name": "prod-docproc-x", "namespace": "AWS/DynamoDB", "metric_name": "ThrottledRequests",
-            "dimensions": {"TableName": "prod-docproc-documents"}}))]));
+            "dimensions": {"TableName": "prod-docproc-documents"}})
+        )]));
         assert_eq!(alarm_metric_violations(&old).len(), 1);
-        let fixed = state(json!([res("aws_cloudwatch_metric_alarm", "t", json!({
+        let fixed = state(json!([res(
+            "aws_cloudwatch_metric_alarm",
+            "t",
+            json!({
             "alarm_name": "prod-docproc-x", "metric_query": [
                 {"id": "total", "expression": "SUM([m0])", "metric": []},
                 {"id": "m0", "metric": [{"namespace": "AWS/DynamoDB", "metric_name": "ThrottledRequests",
-                    "dimensions": {"TableName": "t", "Operation": "GetItem"}}]}]}))]));
+                    "dimensions": {"TableName": "t", "Operation": "GetItem"}}]}]})
+        )]));
         assert!(alarm_metric_violations(&fixed).is_empty());
     }
 
     #[test]
     fn custom_metrics_need_a_filter_and_unknown_aws_metrics_are_refused() {
         let doc = state(json!([
-            res("aws_cloudwatch_metric_alarm", "a", json!({"namespace": "docproc/p", "metric_name": "Denials", "dimensions": {}})),
-            res("aws_cloudwatch_metric_alarm", "b", json!({"namespace": "AWS/Lambda", "metric_name": "Errrors", "dimensions": {"FunctionName": "f"}})),
+            res(
+                "aws_cloudwatch_metric_alarm",
+                "a",
+                json!({"namespace": "docproc/p", "metric_name": "Denials", "dimensions": {}})
+            ),
+            res(
+                "aws_cloudwatch_metric_alarm",
+                "b",
+                json!({"namespace": "AWS/Lambda", "metric_name": "Errrors", "dimensions": {"FunctionName": "f"}})
+            ),
         ]));
         assert_eq!(alarm_metric_violations(&doc).len(), 2);
         let with_filter = state(json!([
-            res("aws_cloudwatch_log_metric_filter", "f", json!({"metric_transformation": [{"namespace": "docproc/p", "name": "Denials"}]})),
-            res("aws_cloudwatch_metric_alarm", "a", json!({"namespace": "docproc/p", "metric_name": "Denials", "dimensions": {}})),
+            res(
+                "aws_cloudwatch_log_metric_filter",
+                "f",
+                json!({"metric_transformation": [{"namespace": "docproc/p", "name": "Denials"}]})
+            ),
+            res(
+                "aws_cloudwatch_metric_alarm",
+                "a",
+                json!({"namespace": "docproc/p", "metric_name": "Denials", "dimensions": {}})
+            ),
         ]));
         assert!(alarm_metric_violations(&with_filter).is_empty());
     }
@@ -488,8 +569,16 @@ mod tests {
     #[test]
     fn alarm_names_repeating_the_prefix_are_caught() {
         let doc = state(json!([
-            res("aws_cloudwatch_metric_alarm", "a", json!({"alarm_name": "prod-docproc-prod-docproc-documents-throttled"})),
-            res("aws_cloudwatch_metric_alarm", "b", json!({"alarm_name": "prod-docproc-documents-throttled"})),
+            res(
+                "aws_cloudwatch_metric_alarm",
+                "a",
+                json!({"alarm_name": "prod-docproc-prod-docproc-documents-throttled"})
+            ),
+            res(
+                "aws_cloudwatch_metric_alarm",
+                "b",
+                json!({"alarm_name": "prod-docproc-documents-throttled"})
+            ),
         ]));
         assert_eq!(alarm_name_violations(&doc, "prod-docproc").len(), 1);
     }
@@ -497,8 +586,12 @@ mod tests {
     #[test]
     fn waf_body_rule_beyond_inspection_limit_is_caught() {
         let rule = |size: u64, handling: &str| {
-            state(json!([res("aws_wafv2_web_acl", "w", json!({"rule": [{"statement": [{"size_constraint_statement": [{
-                "size": size, "field_to_match": [{"body": [{"oversize_handling": handling}]}]}]}]}]}))]))
+            state(json!([res(
+                "aws_wafv2_web_acl",
+                "w",
+                json!({"rule": [{"statement": [{"size_constraint_statement": [{
+                "size": size, "field_to_match": [{"body": [{"oversize_handling": handling}]}]}]}]}]})
+            )]))
         };
         // 56f6201: 6 MiB with MATCH.
         assert_eq!(waf_body_violations(&rule(6_291_456, "MATCH")).len(), 2);
@@ -508,23 +601,49 @@ mod tests {
 
     #[test]
     fn stage_logging_without_account_role_is_caught() {
-        let settings = res("aws_api_gateway_method_settings", "all", json!({"settings": [{"logging_level": "INFO"}]}));
-        assert_eq!(stage_logging_violations(&state(json!([settings.clone()]))).len(), 1);
-        let account = res("aws_api_gateway_account", "this", json!({"cloudwatch_role_arn": "arn:aws:iam::1:role/r"}));
+        let settings = res(
+            "aws_api_gateway_method_settings",
+            "all",
+            json!({"settings": [{"logging_level": "INFO"}]}),
+        );
+        assert_eq!(
+            stage_logging_violations(&state(json!([settings.clone()]))).len(),
+            1
+        );
+        let account = res(
+            "aws_api_gateway_account",
+            "this",
+            json!({"cloudwatch_role_arn": "arn:aws:iam::1:role/r"}),
+        );
         let mut ordered = settings.clone();
         ordered["depends_on"] = json!(["aws_api_gateway_account.this"]);
         assert!(stage_logging_violations(&state(json!([account.clone(), ordered]))).is_empty());
         let mut unordered = settings;
         unordered["depends_on"] = json!(["aws_api_gateway_stage.this"]);
-        assert_eq!(stage_logging_violations(&state(json!([account, unordered]))).len(), 1);
+        assert_eq!(
+            stage_logging_violations(&state(json!([account, unordered]))).len(),
+            1
+        );
     }
 
     #[test]
     fn reserved_concurrency_keeps_100_unreserved() {
         let doc = state(json!([
-            res("aws_lambda_function", "a", json!({"reserved_concurrent_executions": 100})),
-            res("aws_lambda_function", "b", json!({"reserved_concurrent_executions": 25})),
-            res("aws_lambda_function", "c", json!({"reserved_concurrent_executions": -1})),
+            res(
+                "aws_lambda_function",
+                "a",
+                json!({"reserved_concurrent_executions": 100})
+            ),
+            res(
+                "aws_lambda_function",
+                "b",
+                json!({"reserved_concurrent_executions": 25})
+            ),
+            res(
+                "aws_lambda_function",
+                "c",
+                json!({"reserved_concurrent_executions": -1})
+            ),
         ]));
         assert!(reserved_concurrency_violations(&doc, 225).is_empty());
         assert_eq!(reserved_concurrency_violations(&doc, 224).len(), 1);
@@ -533,23 +652,40 @@ mod tests {
     #[test]
     fn subnets_by_name_or_in_excluded_zones_are_caught() {
         let doc = state(json!([
-            res("aws_subnet", "a", json!({"availability_zone_id": "use1-az1"})),
-            res("aws_subnet", "b", json!({"availability_zone_id": "use1-az3"})),
-            res("aws_subnet", "c", json!({"availability_zone": "us-east-1a"})),
+            res(
+                "aws_subnet",
+                "a",
+                json!({"availability_zone_id": "use1-az1"})
+            ),
+            res(
+                "aws_subnet",
+                "b",
+                json!({"availability_zone_id": "use1-az3"})
+            ),
+            res(
+                "aws_subnet",
+                "c",
+                json!({"availability_zone": "us-east-1a"})
+            ),
         ]));
         assert_eq!(subnet_zone_violations(&doc, &["use1-az3"]).len(), 2);
     }
 
     #[test]
     fn topics_without_tls_deny_are_caught() {
-        let allow_only = json!({"Statement": [{"Effect": "Allow", "Action": "sns:Publish"}]}).to_string();
+        let allow_only =
+            json!({"Statement": [{"Effect": "Allow", "Action": "sns:Publish"}]}).to_string();
         let with_deny = json!({"Statement": [{"Effect": "Deny", "Action": "sns:Publish",
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}).to_string();
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+        .to_string();
         let doc = state(json!([
             res("aws_sns_topic_policy", "a", json!({"policy": allow_only})),
             res("aws_sns_topic_policy", "b", json!({"policy": with_deny})),
         ]));
-        assert_eq!(sns_tls_violations(&doc), ["aws_sns_topic_policy.a: no aws:SecureTransport deny"]);
+        assert_eq!(
+            sns_tls_violations(&doc),
+            ["aws_sns_topic_policy.a: no aws:SecureTransport deny"]
+        );
     }
 
     #[test]
@@ -557,7 +693,10 @@ mod tests {
         let policy = res("aws_s3_bucket_policy", "logs", json!({"bucket": "logs-b"}));
         let mut trail = res("aws_cloudtrail", "t", json!({"s3_bucket_name": "logs-b"}));
         trail["depends_on"] = json!(["aws_s3_bucket.logs"]);
-        assert_eq!(trail_order_violations(&state(json!([policy.clone(), trail.clone()]))).len(), 1);
+        assert_eq!(
+            trail_order_violations(&state(json!([policy.clone(), trail.clone()]))).len(),
+            1
+        );
         trail["depends_on"] = json!(["aws_s3_bucket_policy.logs"]);
         assert!(trail_order_violations(&state(json!([policy, trail]))).is_empty());
     }
@@ -568,35 +707,70 @@ mod tests {
             "address": "aws_api_gateway_gateway_response.this[\"THROTTLED\"]", "values": {}});
         let mut deployment = res("aws_api_gateway_deployment", "this", json!({}));
         deployment["depends_on"] = json!(["aws_api_gateway_integration.this"]);
-        assert_eq!(deployment_order_violations(&state(json!([response.clone(), deployment.clone()]))).len(), 1);
+        assert_eq!(
+            deployment_order_violations(&state(json!([response.clone(), deployment.clone()])))
+                .len(),
+            1
+        );
         deployment["depends_on"] = json!(["aws_api_gateway_gateway_response.this"]);
         assert!(deployment_order_violations(&state(json!([response, deployment]))).is_empty());
     }
 
     #[test]
     fn unencrypted_execution_logs_are_caught() {
-        let stage = res("aws_api_gateway_stage", "s", json!({"rest_api_id": "abc", "stage_name": "v1"}));
-        assert_eq!(execution_log_group_violations(&state(json!([stage.clone()]))).len(), 1);
-        let group = res("aws_cloudwatch_log_group", "g", json!({"name": "API-Gateway-Execution-Logs_abc/v1",
-            "kms_key_id": "arn:aws:kms:us-east-1:1:key/k", "retention_in_days": 30}));
+        let stage = res(
+            "aws_api_gateway_stage",
+            "s",
+            json!({"rest_api_id": "abc", "stage_name": "v1"}),
+        );
+        assert_eq!(
+            execution_log_group_violations(&state(json!([stage.clone()]))).len(),
+            1
+        );
+        let group = res(
+            "aws_cloudwatch_log_group",
+            "g",
+            json!({"name": "API-Gateway-Execution-Logs_abc/v1",
+            "kms_key_id": "arn:aws:kms:us-east-1:1:key/k", "retention_in_days": 30}),
+        );
         assert!(execution_log_group_violations(&state(json!([stage, group]))).is_empty());
     }
 
     #[test]
     fn s3_permissions_follow_the_version_contracts() {
         let policy = |role: &str, actions: Value, resources: Value| {
-            res("aws_iam_role_policy", role, json!({"role": role, "policy": json!({"Statement": [
-                {"Effect": "Allow", "Action": actions, "Resource": resources}]}).to_string()}))
+            res(
+                "aws_iam_role_policy",
+                role,
+                json!({"role": role, "policy": json!({"Statement": [
+                {"Effect": "Allow", "Action": actions, "Resource": resources}]}).to_string()}),
+            )
         };
         // 56f6201: the api role may write quarantine/ and read no versions.
         let old = state(json!([
-            policy("p-api", json!(["s3:PutObject", "s3:GetObject"]), json!(["arn:aws:s3:::b/incoming/*", "arn:aws:s3:::b/quarantine/*"])),
-            policy("p-processor", json!(["s3:GetObject", "s3:DeleteObject"]), json!(["arn:aws:s3:::b/incoming/*"])),
+            policy(
+                "p-api",
+                json!(["s3:PutObject", "s3:GetObject"]),
+                json!(["arn:aws:s3:::b/incoming/*", "arn:aws:s3:::b/quarantine/*"])
+            ),
+            policy(
+                "p-processor",
+                json!(["s3:GetObject", "s3:DeleteObject"]),
+                json!(["arn:aws:s3:::b/incoming/*"])
+            ),
         ]));
         assert_eq!(s3_permission_violations(&old, "p").len(), 4);
         let fixed = state(json!([
-            policy("p-api", json!(["s3:GetObject", "s3:GetObjectVersion"]), json!(["arn:aws:s3:::b/incoming/*", "arn:aws:s3:::b/quarantine/*"])),
-            policy("p-processor", json!(["s3:DeleteObject", "s3:DeleteObjectVersion"]), json!(["arn:aws:s3:::b/incoming/*"])),
+            policy(
+                "p-api",
+                json!(["s3:GetObject", "s3:GetObjectVersion"]),
+                json!(["arn:aws:s3:::b/incoming/*", "arn:aws:s3:::b/quarantine/*"])
+            ),
+            policy(
+                "p-processor",
+                json!(["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+                json!(["arn:aws:s3:::b/incoming/*"])
+            ),
         ]));
         assert!(s3_permission_violations(&fixed, "p").is_empty());
     }
@@ -604,10 +778,23 @@ mod tests {
     #[test]
     fn data_key_service_grants_are_caught() {
         let key = |statement: Value| {
-            state(json!([res("aws_kms_key", "data", json!({"description": "p: documents, tables",
-                "policy": json!({"Statement": statement}).to_string()}))]))
+            state(json!([res(
+                "aws_kms_key",
+                "data",
+                json!({"description": "p: documents, tables",
+                "policy": json!({"Statement": statement}).to_string()})
+            )]))
         };
-        assert_eq!(data_key_violations(&key(json!([{"Effect": "Allow", "Principal": {"Service": ["sqs.amazonaws.com"]}}]))).len(), 1);
-        assert!(data_key_violations(&key(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}}]))).is_empty());
+        assert_eq!(
+            data_key_violations(&key(
+                json!([{"Effect": "Allow", "Principal": {"Service": ["sqs.amazonaws.com"]}}])
+            ))
+            .len(),
+            1
+        );
+        assert!(data_key_violations(&key(
+            json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}}])
+        ))
+        .is_empty());
     }
 }

@@ -11,7 +11,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
-use docproc_infra_tests::{contracts, repo, s3_client, tf, tf_ok, workspace, Emulator, EmulatorKind};
+use docproc_infra_tests::{
+    contracts, repo, s3_client, tf, tf_ok, workspace, Emulator, EmulatorKind,
+};
 use serde_json::Value;
 
 /// Every policy document in an applied state (`terraform show -json`):
@@ -392,7 +394,10 @@ fn plan_contract_violations(doc: &Value, prefix: &str) -> Vec<String> {
     violations.extend(contracts::alarm_name_violations(doc, prefix));
     violations.extend(contracts::waf_body_violations(doc));
     violations.extend(contracts::stage_logging_violations(doc));
-    violations.extend(contracts::reserved_concurrency_violations(doc, ACCOUNT_CONCURRENCY_LIMIT));
+    violations.extend(contracts::reserved_concurrency_violations(
+        doc,
+        ACCOUNT_CONCURRENCY_LIMIT,
+    ));
     violations.extend(contracts::subnet_zone_violations(doc, &["use1-az3"]));
     violations
 }

@@ -583,7 +583,9 @@ async fn presigned_post_upload_and_hostile_document_quarantine() {
     assert!(doc
         .object_key
         .starts_with(&format!("quarantine/acme/{id}/")));
-    // The original is gone from incoming/ but kept as a noncurrent version.
+    // The scanned version was deleted by its version id: nothing is left under
+    // incoming/, not even a delete marker (a DELETE without a version id would
+    // have left one on top of any newer upload). The quarantined copy is kept.
     assert!(s3
         .head_object()
         .bucket(BUCKET)
@@ -598,7 +600,8 @@ async fn presigned_post_upload_and_hostile_document_quarantine() {
         .send()
         .await
         .unwrap();
-    assert_eq!(versions.versions().len(), 1);
+    assert_eq!(versions.versions().len(), 0);
+    assert_eq!(versions.delete_markers().len(), 0);
     // Quarantined content: not for read-write keys.
     assert_eq!(
         p.call(

@@ -1,6 +1,5 @@
 //! DynamoDB adapters.
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use docproc_core::audit::AuditEvent;
@@ -14,38 +13,9 @@ use docproc_core::ports::{
 use docproc_core::StoreError;
 use std::collections::HashMap;
 
-pub type Item = HashMap<String, AttributeValue>;
+pub use crate::errors::classify;
 
-/// Maps an SDK error to the port's error kinds: throttling, timeouts and
-/// server errors are transient (the platform retries); a failed condition
-/// is a conflict; anything else (bad request, access denied) is permanent.
-pub fn classify<E: ProvideErrorMetadata, R>(err: SdkError<E, R>) -> StoreError {
-    let message = match err.code() {
-        Some(code) => format!("{code}: {}", err.message().unwrap_or("")),
-        None => format!("{err}"),
-    };
-    match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            StoreError::Transient(message)
-        }
-        SdkError::ServiceError(_) => match err.code() {
-            Some("ConditionalCheckFailedException") | Some("TransactionCanceledException") => {
-                StoreError::Conflict(message)
-            }
-            Some(c)
-                if c.contains("Throttl")
-                    || c == "ProvisionedThroughputExceededException"
-                    || c == "RequestLimitExceeded"
-                    || c == "InternalServerError"
-                    || c == "ServiceUnavailable" =>
-            {
-                StoreError::Transient(message)
-            }
-            _ => StoreError::Permanent(message),
-        },
-        _ => StoreError::Permanent(message),
-    }
-}
+pub type Item = HashMap<String, AttributeValue>;
 
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -257,6 +227,7 @@ impl DynamoDocuments {
             ("reason_message", &d.reason_message),
             ("source_sequencer", &d.source_sequencer),
             ("source_version", &d.source_version),
+            ("object_version", &d.object_version),
         ];
         for (k, v) in optional {
             if let Some(v) = v {
@@ -295,6 +266,7 @@ impl DynamoDocuments {
             metadata: get_s(item, "metadata_json").and_then(|m| serde_json::from_str(&m).ok()),
             source_sequencer: get_s(item, "source_sequencer"),
             source_version: get_s(item, "source_version"),
+            object_version: get_s(item, "object_version"),
         })
     }
 }
@@ -328,6 +300,12 @@ impl DocumentRepository for DynamoDocuments {
     }
 
     async fn record_outcome(&self, o: &ProcessingOutcome) -> StoreResult<OutcomeWrite> {
+        // `source_sequencer <= :seq` compares two sequencers normalised by
+        // `normalize_sequencer` (right-padded to one width, upper-case hex):
+        // DynamoDB compares strings by their UTF-8 bytes
+        // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html),
+        // which for such values is S3's documented sequencer order
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
         let mut update = self
             .client
             .update_item()
@@ -365,6 +343,7 @@ impl DocumentRepository for DynamoDocuments {
                 o.metadata.as_ref().map(|m| m.to_string()),
             ),
             ("source_version", ":ver", o.version_id.clone()),
+            ("object_version", ":over", o.object_version.clone()),
         ];
         let mut clauses = Vec::new();
         for (attr, placeholder, value) in optional {

@@ -4,6 +4,7 @@
 
 pub mod dynamo;
 pub mod env;
+pub mod errors;
 pub mod s3;
 pub mod sns;
 

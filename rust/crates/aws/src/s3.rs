@@ -1,10 +1,14 @@
-//! S3 adapter: SSE-KMS writes, streaming hashed downloads, presigned URLs.
+//! S3 adapter: SSE-KMS writes with integrity checksums, streaming hashed
+//! downloads, version-exact copies, deletes and presigned URLs.
 
-use crate::dynamo::classify;
+use crate::errors::classify;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_s3::operation::copy_object::builders::CopyObjectFluentBuilder;
+use aws_sdk_s3::operation::delete_object::builders::DeleteObjectFluentBuilder;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{MetadataDirective, ServerSideEncryption};
+use aws_sdk_s3::types::{ChecksumAlgorithm, MetadataDirective, ServerSideEncryption};
 use aws_sdk_s3::Client;
 use docproc_core::ports::{DownloadedObject, ObjectMetadata, ObjectStore, StoreResult};
 use docproc_core::presign::{presigned_post, PostPolicyRequest, PresignedPost, SigningCredentials};
@@ -49,16 +53,24 @@ impl S3Objects {
         }
     }
 
-    fn post_url(&self, region: &str) -> String {
-        match endpoint_override(&self.config) {
-            Some(endpoint) => format!("{}/{}/", endpoint.trim_end_matches('/'), self.bucket),
-            None => format!("https://{}.s3.{region}.amazonaws.com/", self.bucket),
-        }
-    }
-}
-
-impl ObjectStore for S3Objects {
-    async fn put(&self, key: &str, body: Vec<u8>, metadata: &ObjectMetadata) -> StoreResult<()> {
+    /// PutObject with SSE-KMS and an explicit SHA-256 checksum. S3 verifies
+    /// the body against `x-amz-checksum-sha256` ("the Base64 encoded, 256-bit
+    /// SHA256 digest of the object"), and a bucket with an Object Lock default
+    /// retention period refuses uploads without one: "The Content-MD5 or
+    /// x-amz-sdk-checksum-algorithm header is required for any request to
+    /// upload an object with a retention period configured using Amazon S3
+    /// Object Lock" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html).
+    /// The SDK would add a CRC32 by default (`RequestChecksumCalculation::
+    /// WhenSupported`), but not when the environment sets
+    /// `AWS_REQUEST_CHECKSUM_CALCULATION=when_required`; setting algorithm and
+    /// value here sends both headers whatever the configuration.
+    pub fn put_request(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+        metadata: &ObjectMetadata,
+    ) -> PutObjectFluentBuilder {
+        let sha256 = docproc_core::document::checksum_sha256(&body);
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -69,6 +81,68 @@ impl ObjectStore for S3Objects {
             .server_side_encryption(ServerSideEncryption::AwsKms)
             .ssekms_key_id(&self.kms_key_id)
             .bucket_key_enabled(true)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .checksum_sha256(sha256)
+    }
+
+    /// CopyObject of one exact source version. `x-amz-checksum-algorithm`
+    /// makes S3 compute a SHA-256 for the copy ("Indicates the algorithm that
+    /// you want Amazon S3 to use to create the checksum for the object",
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html).
+    pub fn copy_request(
+        &self,
+        from_key: &str,
+        from_version: Option<&str>,
+        to_key: &str,
+    ) -> CopyObjectFluentBuilder {
+        let encoded =
+            percent_encoding::utf8_percent_encode(from_key, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+                .replace("%2F", "/");
+        let source = match from_version {
+            Some(v) => format!("{}/{encoded}?versionId={v}", self.bucket),
+            None => format!("{}/{encoded}", self.bucket),
+        };
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(source)
+            .key(to_key)
+            .metadata_directive(MetadataDirective::Copy)
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .ssekms_key_id(&self.kms_key_id)
+            .bucket_key_enabled(true)
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+    }
+
+    /// DeleteObject. With a version id it removes exactly that version: "To
+    /// delete versioned objects permanently, you must use DELETE Object
+    /// versionId"; without one, "a simple DELETE cannot permanently delete an
+    /// object. Instead, Amazon S3 inserts a delete marker", which would hide a
+    /// newer upload of the same key
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html,
+    /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html).
+    /// Needs `s3:DeleteObjectVersion`; a version under Object Lock retention
+    /// cannot be deleted (AccessDenied).
+    pub fn delete_request(&self, key: &str, version_id: Option<&str>) -> DeleteObjectFluentBuilder {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+    }
+
+    fn post_url(&self, region: &str) -> String {
+        match endpoint_override(&self.config) {
+            Some(endpoint) => format!("{}/{}/", endpoint.trim_end_matches('/'), self.bucket),
+            None => format!("https://{}.s3.{region}.amazonaws.com/", self.bucket),
+        }
+    }
+}
+
+impl ObjectStore for S3Objects {
+    async fn put(&self, key: &str, body: Vec<u8>, metadata: &ObjectMetadata) -> StoreResult<()> {
+        self.put_request(key, body, metadata)
             .send()
             .await
             .map_err(classify)?;
@@ -132,42 +206,34 @@ impl ObjectStore for S3Objects {
         from_key: &str,
         from_version: Option<&str>,
         to_key: &str,
-    ) -> StoreResult<()> {
-        let encoded =
-            percent_encoding::utf8_percent_encode(from_key, percent_encoding::NON_ALPHANUMERIC)
-                .to_string()
-                .replace("%2F", "/");
-        let source = match from_version {
-            Some(v) => format!("{}/{encoded}?versionId={v}", self.bucket),
-            None => format!("{}/{encoded}", self.bucket),
-        };
-        self.client
-            .copy_object()
-            .bucket(&self.bucket)
-            .copy_source(source)
-            .key(to_key)
-            .metadata_directive(MetadataDirective::Copy)
-            .server_side_encryption(ServerSideEncryption::AwsKms)
-            .ssekms_key_id(&self.kms_key_id)
-            .bucket_key_enabled(true)
+    ) -> StoreResult<Option<String>> {
+        let out = self
+            .copy_request(from_key, from_version, to_key)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.version_id().map(str::to_string))
+    }
+
+    async fn delete(&self, key: &str, version_id: Option<&str>) -> StoreResult<()> {
+        self.delete_request(key, version_id)
             .send()
             .await
             .map_err(classify)?;
         Ok(())
     }
 
-    async fn delete(&self, key: &str) -> StoreResult<()> {
-        self.client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-
-    async fn presign_get(&self, key: &str, expires_in: Duration) -> StoreResult<String> {
+    /// A presigned GET of one object version: "To retrieve a specific
+    /// version, you have to specify its version ID"
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/RetrievingObjectVersions.html).
+    /// The `versionId` query parameter is part of the signed URL; the signer
+    /// needs `s3:GetObjectVersion`.
+    async fn presign_get(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        expires_in: Duration,
+    ) -> StoreResult<String> {
         let config = PresigningConfig::expires_in(expires_in)
             .map_err(|e| StoreError::Permanent(e.to_string()))?;
         let req = self
@@ -175,6 +241,7 @@ impl ObjectStore for S3Objects {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .set_version_id(version_id.map(str::to_string))
             .presigned(config)
             .await
             .map_err(classify)?;
@@ -187,6 +254,7 @@ impl ObjectStore for S3Objects {
         max_size: u64,
         expires_in: Duration,
         metadata: &BTreeMap<String, String>,
+        content_md5: Option<&str>,
     ) -> StoreResult<PresignedPost> {
         let provider = self
             .config
@@ -213,6 +281,7 @@ impl ObjectStore for S3Objects {
             now,
             expires_at: now + expires_in,
             metadata: metadata.clone(),
+            content_md5: content_md5.map(str::to_string),
         };
         let signing = SigningCredentials {
             access_key_id: creds.access_key_id().to_string(),
@@ -220,5 +289,193 @@ impl ObjectStore for S3Objects {
             session_token: creds.session_token().map(str::to_string),
         };
         Ok(presigned_post(&request, &signing))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+
+    fn objects() -> S3Objects {
+        let config = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            )))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        S3Objects::new(&config, "docs-bucket", "arn:aws:kms:us-east-1:1:key/k")
+    }
+
+    #[test]
+    fn inline_puts_carry_an_explicit_sha256_checksum() {
+        let s3 = objects();
+        let put = s3.put_request(
+            "incoming/acme/d1",
+            b"abc".to_vec(),
+            &ObjectMetadata::default(),
+        );
+        let input = put.as_input();
+        // Both headers Object Lock accepts and S3 verifies: the algorithm
+        // (x-amz-sdk-checksum-algorithm) and the base64 SHA-256 of "abc".
+        assert_eq!(
+            input.get_checksum_algorithm(),
+            &Some(ChecksumAlgorithm::Sha256)
+        );
+        assert_eq!(
+            input.get_checksum_sha256().as_deref(),
+            Some("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=")
+        );
+        assert_eq!(
+            input.get_server_side_encryption(),
+            &Some(ServerSideEncryption::AwsKms)
+        );
+    }
+
+    /// Records the headers of the request about to be sent, then stops it.
+    #[derive(Debug, Default, Clone)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+    impl aws_sdk_s3::config::Intercept for Capture {
+        fn name(&self) -> &'static str {
+            "Capture"
+        }
+
+        fn read_before_transmit(
+            &self,
+            context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+            _: &aws_sdk_s3::config::RuntimeComponents,
+            _: &mut aws_sdk_s3::config::ConfigBag,
+        ) -> Result<(), aws_sdk_s3::error::BoxError> {
+            let headers = context
+                .request()
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect();
+            *self.0.lock().unwrap() = headers;
+            Err("captured; not sent".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_put_sent_carries_the_checksum_even_when_checksums_are_only_when_required() {
+        let config = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            )))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            )
+            .build();
+        let s3 = S3Objects::new(&config, "docs-bucket", "k");
+        let capture = Capture::default();
+        let result = s3
+            .put_request(
+                "incoming/acme/d1",
+                b"abc".to_vec(),
+                &ObjectMetadata::default(),
+            )
+            .customize()
+            .interceptor(capture.clone())
+            .send()
+            .await;
+        assert!(result.is_err(), "the capture stops the request");
+        let headers = capture.0.lock().unwrap().clone();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("x-amz-sdk-checksum-algorithm"), Some("SHA256"));
+        assert_eq!(
+            header("x-amz-checksum-sha256"),
+            Some("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=")
+        );
+    }
+
+    #[test]
+    fn copies_name_the_source_version_and_ask_for_a_checksum() {
+        let s3 = objects();
+        let copy = s3.copy_request("incoming/acme/my file", Some("v1"), "quarantine/acme/d/1");
+        let input = copy.as_input();
+        assert_eq!(
+            input.get_copy_source().as_deref(),
+            Some("docs-bucket/incoming/acme/my%20file?versionId=v1")
+        );
+        assert_eq!(
+            input.get_checksum_algorithm(),
+            &Some(ChecksumAlgorithm::Sha256)
+        );
+    }
+
+    #[test]
+    fn deletes_of_a_scanned_object_name_its_version() {
+        let s3 = objects();
+        let exact = s3.delete_request(
+            "incoming/acme/d1",
+            Some("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"),
+        );
+        assert_eq!(
+            exact.as_input().get_version_id().as_deref(),
+            Some("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+        );
+        // Without a version id it would only add a delete marker.
+        assert_eq!(
+            s3.delete_request("k", None).as_input().get_version_id(),
+            &None
+        );
+    }
+
+    #[tokio::test]
+    async fn presigned_gets_are_for_one_version() {
+        let s3 = objects();
+        let url = s3
+            .presign_get(
+                "incoming/acme/d1",
+                Some("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"),
+                Duration::from_secs(300),
+            )
+            .await
+            .unwrap();
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let params: Vec<(&str, String)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k,
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+            .collect();
+        assert!(
+            params.contains(&("versionId", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY".to_string())),
+            "{url}"
+        );
+        assert!(
+            params.contains(&("X-Amz-Expires", "300".to_string())),
+            "{url}"
+        );
+        let unversioned = s3
+            .presign_get("incoming/acme/d1", None, Duration::from_secs(300))
+            .await
+            .unwrap();
+        assert!(!unversioned.contains("versionId"));
     }
 }

@@ -1,7 +1,7 @@
 //! SNS adapter: one message per status change, with attributes for
 //! subscription filter policies.
 
-use crate::dynamo::classify;
+use crate::errors::classify;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_sdk_sns::Client;
 use docproc_core::ports::{Publisher, StatusChange, StoreResult};

@@ -83,8 +83,14 @@ pub struct Document {
     /// Normalised S3 sequencer of the object version that produced the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_sequencer: Option<String>,
+    /// Version id of the uploaded object version that was scanned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_version: Option<String>,
+    /// Version id of the object at `object_key` that the status describes:
+    /// the scanned upload when processed, the quarantined copy when rejected.
+    /// Downloads are presigned for exactly this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_version: Option<String>,
 }
 
 /// The public JSON view of a document (no internal fields).
@@ -108,14 +114,34 @@ pub fn public_view(doc: &Document) -> serde_json::Value {
     })
 }
 
-/// S3 sequencers are hex strings of varying length; left-padding to a fixed
-/// width makes string comparison (also inside DynamoDB conditions) numeric.
+/// Width every stored sequencer is padded to. S3 does not document a maximum
+/// length (observed values are 16-20 hex digits); longer values are refused.
+pub const SEQUENCER_WIDTH: usize = 64;
+
+/// Normalises an S3 event `sequencer` so that plain string comparison gives
+/// the event order S3 documents: "The sequencers can be of different lengths.
+/// So, to compare these values, first right pad the shorter value with zeros,
+/// and then do a lexicographical comparison."
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html>)
+///
+/// Right-padding every value to one fixed width makes any two normalised
+/// values compare exactly as that rule compares the originals. Hex digits are
+/// upper-cased because DynamoDB, where the value is compared in condition
+/// expressions, "collates and compares strings using the bytes of the
+/// underlying UTF-8 string encoding"
+/// (<https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html>),
+/// and `0-9` < `A-F` in that encoding matches their hexadecimal order.
+/// Normalising an already normalised value returns it unchanged.
 pub fn normalize_sequencer(sequencer: &str) -> Option<String> {
     let s = sequencer.trim();
-    if s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if s.is_empty() || s.len() > SEQUENCER_WIDTH || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    Some(format!("{:0>64}", s.to_ascii_uppercase()))
+    Some(format!(
+        "{:0<width$}",
+        s.to_ascii_uppercase(),
+        width = SEQUENCER_WIDTH
+    ))
 }
 
 /// Document ids are derived from the idempotency key when one is given, so a
@@ -184,6 +210,28 @@ pub fn validate_filename(name: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// A declared upload checksum: "The base64-encoded 128-bit MD5 digest" of the
+/// file (<https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>,
+/// `Content-MD5`), i.e. standard base64 of exactly 16 bytes, with padding.
+pub fn validate_content_md5(value: &str) -> Result<(), DomainError> {
+    use base64::Engine;
+    match base64::engine::general_purpose::STANDARD.decode(value) {
+        Ok(digest) if digest.len() == 16 => Ok(()),
+        _ => Err(DomainError::Invalid {
+            field: "content_md5",
+            message: "must be the base64 of the file's 16-byte MD5 digest (24 characters)".into(),
+        }),
+    }
+}
+
+/// S3's SHA-256 checksum form: "The Base64 encoded, 256-bit SHA256 digest of
+/// the object" (`x-amz-checksum-sha256`,
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html>).
+pub fn checksum_sha256(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
 pub fn validate_size(size: u64, max: u64) -> Result<(), DomainError> {
     if size == 0 {
         return Err(DomainError::Invalid {
@@ -204,14 +252,75 @@ pub fn validate_size(size: u64, max: u64) -> Result<(), DomainError> {
 mod tests {
     use super::*;
 
+    /// S3's rule: right-pad the shorter sequencer with zeros, then compare
+    /// lexicographically (notification-content-structure.html).
+    fn aws_order(a: &str, b: &str) -> std::cmp::Ordering {
+        let width = a.len().max(b.len());
+        format!("{a:0<width$}").cmp(&format!("{b:0<width$}"))
+    }
+
     #[test]
-    fn sequencers_compare_numerically_after_normalising() {
-        let short = normalize_sequencer("0A1B").unwrap();
-        let long = normalize_sequencer("0055AED6DCD90281E5").unwrap();
-        assert!(short < long);
-        assert_eq!(short.len(), 64);
+    fn a_shorter_sequencer_is_right_padded_not_left_padded() {
+        // The AWS example sequencer against a shorter one: right-padded,
+        // "0055AED6DCD90282" is "0055AED6DCD9028200", which is greater.
+        let example = normalize_sequencer("0055AED6DCD90281E5").unwrap();
+        let shorter = normalize_sequencer("0055AED6DCD90282").unwrap();
+        assert!(
+            shorter > example,
+            "the shorter sequencer is the later event"
+        );
+        // A value that is a prefix of another, longer one is the earlier event
+        // unless the extra digits are all zeros.
+        let prefix = normalize_sequencer("0055AED6DCD90281").unwrap();
+        assert!(prefix < example);
+        assert_eq!(
+            normalize_sequencer("0055AED6DCD90281"),
+            normalize_sequencer("0055AED6DCD9028100"),
+            "right padding with zeros does not change a sequencer's position"
+        );
+        // "1" is "10" against "0A": later, whatever the lengths.
+        assert!(normalize_sequencer("1").unwrap() > normalize_sequencer("0A").unwrap());
+    }
+
+    #[test]
+    fn normalised_order_is_the_documented_order() {
+        let samples = [
+            "0055AED6DCD90281E5",
+            "0055AED6DCD90282",
+            "0055AED6DCD90281",
+            "0055aed6dcd90281e6",
+            "00A0",
+            "0090",
+            "A0",
+            "1",
+            "0A",
+            "0A00",
+            "FFFFFFFFFFFFFFFFFFFF",
+        ];
+        for a in samples {
+            for b in samples {
+                let (na, nb) = (
+                    normalize_sequencer(a).unwrap(),
+                    normalize_sequencer(b).unwrap(),
+                );
+                assert_eq!(
+                    na.cmp(&nb),
+                    aws_order(&a.to_ascii_uppercase(), &b.to_ascii_uppercase()),
+                    "{a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn normalising_is_idempotent_and_refuses_non_hex() {
+        let n = normalize_sequencer("0055aed6dcd90281e5").unwrap();
+        assert_eq!(n.len(), SEQUENCER_WIDTH);
+        assert!(n.starts_with("0055AED6DCD90281E5"));
+        assert_eq!(normalize_sequencer(&n), Some(n.clone()));
         assert_eq!(normalize_sequencer("xyz"), None);
         assert_eq!(normalize_sequencer(""), None);
+        assert_eq!(normalize_sequencer(&"1".repeat(SEQUENCER_WIDTH + 1)), None);
     }
 
     #[test]
@@ -233,6 +342,25 @@ mod tests {
         assert!(validate_size(0, 10).is_err());
         assert!(validate_size(11, 10).is_err());
         assert!(validate_size(10, 10).is_ok());
+    }
+
+    #[test]
+    fn content_md5_is_base64_of_sixteen_bytes() {
+        // MD5("abc") = 900150983cd24fb0d6963f7d28e17f72.
+        assert!(validate_content_md5("kAFQmDzST7DWlj99KOF/cg==").is_ok());
+        // Hex, unpadded, wrong length, empty: refused.
+        assert!(validate_content_md5("900150983cd24fb0d6963f7d28e17f72").is_err());
+        assert!(validate_content_md5("kAFQmDzST7DWlj99KOF/cg").is_err());
+        assert!(validate_content_md5("kAFQmDzST7DWlj99KOF/cgA=").is_err());
+        assert!(validate_content_md5("").is_err());
+    }
+
+    #[test]
+    fn s3_sha256_checksums_are_base64_not_hex() {
+        assert_eq!(
+            checksum_sha256(b"abc"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
     }
 
     #[test]

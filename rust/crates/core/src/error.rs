@@ -16,8 +16,15 @@ pub enum DomainError {
     Forbidden(String),
 }
 
-/// A storage failure. `Transient` failures must be retried by the platform
-/// (the handler returns an error); `Conflict` means a conditional write lost.
+/// A storage failure, as classified by the adapters.
+///
+/// - `Transient`: retryable (throttling, 5xx, timeouts). Handlers surface it
+///   so the platform retries: the API answers 503 with `Retry-After`; the
+///   processor and notifier fail the invocation so Lambda retries it (and
+///   finally dead-letters it).
+/// - `Conflict`: a conditional write lost.
+/// - `Permanent`: retrying the same request cannot succeed (bad request,
+///   access denied, missing object).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum StoreError {
     #[error("conditional write rejected: {0}")]
@@ -31,5 +38,10 @@ pub enum StoreError {
 impl StoreError {
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::Conflict(_))
+    }
+
+    /// Whether the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Transient(_))
     }
 }

@@ -90,6 +90,7 @@ impl DocumentRepository for MemoryDocuments {
         doc.object_key = o.object_key.clone();
         doc.source_sequencer = Some(o.sequencer.clone());
         doc.source_version = o.version_id.clone();
+        doc.object_version = o.object_version.clone();
         doc.updated_at = o.updated_at.clone();
         Ok(OutcomeWrite::Applied {
             previous: Box::new(previous),
@@ -216,21 +217,87 @@ pub struct StoredObject {
     pub metadata: ObjectMetadata,
 }
 
+/// One version of a key: an object, or a delete marker (`object: None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub version_id: String,
+    pub object: Option<StoredObject>,
+}
+
+/// A versioning-enabled bucket, as S3 documents it
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html>,
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/RetrievingObjectVersions.html>):
+/// every write adds a version that becomes current; a GET without a version id
+/// reads the current version (404 when it is a delete marker), with one reads
+/// exactly that version; "a simple DELETE cannot permanently delete an object.
+/// Instead, Amazon S3 inserts a delete marker"; "to delete versioned objects
+/// permanently, you must use DELETE Object versionId".
 #[derive(Debug, Default)]
 pub struct MemoryObjects {
-    pub objects: Mutex<BTreeMap<String, StoredObject>>,
+    /// Every key's versions, oldest first.
+    pub versions: Mutex<BTreeMap<String, Vec<StoredVersion>>>,
+    next_version: AtomicUsize,
+    /// Version ids under Object Lock retention: deleting them is refused
+    /// ("you can't delete a protected object version"), a delete marker is not
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
+    pub retained: Mutex<std::collections::BTreeSet<String>>,
     pub failures: FailureInjector,
+    /// Fails only deletes (transiently), after `failures` passed.
+    pub delete_failures: FailureInjector,
+}
+
+impl MemoryObjects {
+    /// Adds a version under `key` (made current) and returns its id: `v1`, `v2`, …
+    pub fn put_version(&self, key: &str, object: Option<StoredObject>) -> String {
+        let version_id = format!("v{}", self.next_version.fetch_add(1, Ordering::SeqCst) + 1);
+        lock(&self.versions)
+            .entry(key.to_string())
+            .or_default()
+            .push(StoredVersion {
+                version_id: version_id.clone(),
+                object,
+            });
+        version_id
+    }
+
+    /// What a GET of `key` (and `version_id`, if any) returns.
+    pub fn get(&self, key: &str, version_id: Option<&str>) -> Option<StoredObject> {
+        let versions = lock(&self.versions);
+        let list = versions.get(key)?;
+        let version = match version_id {
+            Some(id) => list.iter().find(|v| v.version_id == id)?,
+            None => list.last()?,
+        };
+        version.object.clone()
+    }
+
+    /// The id of the current version of `key` (possibly a delete marker).
+    pub fn current_version_id(&self, key: &str) -> Option<String> {
+        lock(&self.versions)
+            .get(key)
+            .and_then(|l| l.last())
+            .map(|v| v.version_id.clone())
+    }
+
+    /// Keys whose current version is an object (what a plain listing shows).
+    pub fn live_keys(&self) -> Vec<String> {
+        lock(&self.versions)
+            .iter()
+            .filter(|(_, l)| l.last().is_some_and(|v| v.object.is_some()))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
 }
 
 impl ObjectStore for MemoryObjects {
     async fn put(&self, key: &str, body: Vec<u8>, metadata: &ObjectMetadata) -> StoreResult<()> {
         self.failures.check("objects.put")?;
-        lock(&self.objects).insert(
-            key.to_string(),
-            StoredObject {
+        self.put_version(
+            key,
+            Some(StoredObject {
                 body,
                 metadata: metadata.clone(),
-            },
+            }),
         );
         Ok(())
     }
@@ -238,15 +305,15 @@ impl ObjectStore for MemoryObjects {
     async fn download(
         &self,
         key: &str,
-        _version: Option<&str>,
+        version_id: Option<&str>,
         dest: &Path,
         max_bytes: u64,
     ) -> StoreResult<DownloadedObject> {
         self.failures.check("objects.download")?;
-        let body = lock(&self.objects)
-            .get(key)
-            .map(|o| o.body.clone())
-            .ok_or_else(|| StoreError::Permanent(format!("no object at {key}")))?;
+        let body = self
+            .get(key, version_id)
+            .map(|o| o.body)
+            .ok_or_else(|| StoreError::Permanent(format!("no object at {key} {version_id:?}")))?;
         if body.len() as u64 > max_bytes {
             return Err(StoreError::Permanent(format!(
                 "object exceeds {max_bytes} bytes"
@@ -262,28 +329,49 @@ impl ObjectStore for MemoryObjects {
     async fn copy(
         &self,
         from_key: &str,
-        _from_version: Option<&str>,
+        from_version: Option<&str>,
         to_key: &str,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<String>> {
         self.failures.check("objects.copy")?;
-        let mut objects = lock(&self.objects);
-        let obj = objects
-            .get(from_key)
-            .cloned()
+        let obj = self
+            .get(from_key, from_version)
             .ok_or_else(|| StoreError::Permanent(format!("no object at {from_key}")))?;
-        objects.insert(to_key.to_string(), obj);
-        Ok(())
+        Ok(Some(self.put_version(to_key, Some(obj))))
     }
 
-    async fn delete(&self, key: &str) -> StoreResult<()> {
+    async fn delete(&self, key: &str, version_id: Option<&str>) -> StoreResult<()> {
         self.failures.check("objects.delete")?;
-        lock(&self.objects).remove(key);
+        self.delete_failures.check("objects.delete")?;
+        match version_id {
+            Some(id) if lock(&self.retained).contains(id) => {
+                return Err(StoreError::Permanent(format!(
+                    "AccessDenied: {key} version {id} is protected by Object Lock"
+                )))
+            }
+            Some(id) => {
+                if let Some(list) = lock(&self.versions).get_mut(key) {
+                    list.retain(|v| v.version_id != id);
+                }
+            }
+            None => {
+                self.put_version(key, None);
+            }
+        }
         Ok(())
     }
 
-    async fn presign_get(&self, key: &str, expires_in: Duration) -> StoreResult<String> {
+    async fn presign_get(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        expires_in: Duration,
+    ) -> StoreResult<String> {
+        self.failures.check("objects.presign_get")?;
+        let version = version_id
+            .map(|v| format!("versionId={v}&"))
+            .unwrap_or_default();
         Ok(format!(
-            "memory://bucket/{key}?expires={}",
+            "memory://bucket/{key}?{version}expires={}",
             expires_in.as_secs()
         ))
     }
@@ -294,13 +382,18 @@ impl ObjectStore for MemoryObjects {
         max_size: u64,
         expires_in: Duration,
         metadata: &BTreeMap<String, String>,
+        content_md5: Option<&str>,
     ) -> StoreResult<PresignedPost> {
+        self.failures.check("objects.presign_post")?;
         let mut fields: BTreeMap<String, String> = metadata
             .iter()
             .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone()))
             .collect();
         fields.insert("key".into(), key.into());
         fields.insert("content-length-range".into(), format!("1,{max_size}"));
+        if let Some(md5) = content_md5 {
+            fields.insert(crate::presign::CONTENT_MD5_FIELD.into(), md5.into());
+        }
         Ok(PresignedPost {
             url: "memory://bucket/".into(),
             fields,
@@ -320,5 +413,45 @@ impl Publisher for MemoryPublisher {
         self.failures.check("publisher.publish")?;
         lock(&self.published).push(change.clone());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-memory futures never wait: one poll completes them.
+    fn now<F: std::future::Future>(f: F) -> F::Output {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(f).poll(&mut cx) {
+            std::task::Poll::Ready(out) => out,
+            std::task::Poll::Pending => unreachable!("in-memory stores never wait"),
+        }
+    }
+
+    fn obj(body: &[u8]) -> StoredObject {
+        StoredObject {
+            body: body.to_vec(),
+            metadata: ObjectMetadata::default(),
+        }
+    }
+
+    /// The fake follows S3's documented versioning semantics, which the
+    /// handler tests rely on (DeletingObjectVersions.html).
+    #[test]
+    fn deletes_follow_s3_versioning() {
+        let s3 = MemoryObjects::default();
+        let v1 = s3.put_version("k", Some(obj(b"one")));
+        let v2 = s3.put_version("k", Some(obj(b"two")));
+        // DELETE with a version id removes exactly that version.
+        now(s3.delete("k", Some(&v1))).unwrap();
+        assert_eq!(s3.get("k", None), Some(obj(b"two")));
+        assert_eq!(s3.get("k", Some(&v1)), None);
+        // A simple DELETE adds a delete marker: GET finds nothing, the
+        // version is still there.
+        now(s3.delete("k", None)).unwrap();
+        assert_eq!(s3.get("k", None), None);
+        assert_eq!(s3.get("k", Some(&v2)), Some(obj(b"two")));
+        assert!(s3.live_keys().is_empty());
     }
 }

@@ -36,7 +36,11 @@ pub struct ProcessingOutcome {
     pub metadata: Option<serde_json::Value>,
     pub object_key: String,
     pub sequencer: String,
+    /// Version id of the scanned upload (from the event).
     pub version_id: Option<String>,
+    /// Version id of the object at `object_key`: the scanned upload when
+    /// processed, the quarantined copy when rejected.
+    pub object_version: Option<String>,
     pub updated_at: String,
 }
 
@@ -109,8 +113,13 @@ pub struct DownloadedObject {
     pub sha256: String,
 }
 
+/// Object access. Wherever one exact object version is meant, the version id
+/// is passed: in a versioning-enabled bucket a GET, COPY or DELETE without one
+/// acts on whatever is current, which may be a newer upload of the same key.
+/// `None` means the current version (or a bucket without versioning).
 pub trait ObjectStore: Send + Sync {
-    /// Stores bytes under `key`, encrypted with the bucket's KMS key.
+    /// Stores bytes under `key`, encrypted with the bucket's KMS key, with an
+    /// integrity checksum S3 verifies (and Object Lock requires).
     fn put(
         &self,
         key: &str,
@@ -126,24 +135,39 @@ pub trait ObjectStore: Send + Sync {
         dest: &Path,
         max_bytes: u64,
     ) -> impl Future<Output = StoreResult<DownloadedObject>> + Send;
+    /// Copies one object version to `to_key`; returns the version id of the
+    /// copy (`None` when the bucket is not versioned).
     fn copy(
         &self,
         from_key: &str,
         from_version: Option<&str>,
         to_key: &str,
+    ) -> impl Future<Output = StoreResult<Option<String>>> + Send;
+    /// With a version id, permanently removes exactly that version and
+    /// nothing else; without one, a versioned bucket only adds a delete
+    /// marker, which hides whatever version is current.
+    fn delete(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    fn delete(&self, key: &str) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A presigned GET for one object version.
     fn presign_get(
         &self,
         key: &str,
+        version_id: Option<&str>,
         expires_in: Duration,
     ) -> impl Future<Output = StoreResult<String>> + Send;
+    /// A presigned POST for exactly `key`. With `content_md5` (base64 of the
+    /// 16-byte MD5 digest of the file), the form carries it and the policy
+    /// pins it, so S3 only accepts those bytes.
     fn presign_post(
         &self,
         key: &str,
         max_size: u64,
         expires_in: Duration,
         metadata: &BTreeMap<String, String>,
+        content_md5: Option<&str>,
     ) -> impl Future<Output = StoreResult<PresignedPost>> + Send;
 }
 

@@ -39,6 +39,8 @@ pub struct PostPolicyRequest {
     pub expires_at: OffsetDateTime,
     /// `x-amz-meta-*` fields pinned to exact values.
     pub metadata: BTreeMap<String, String>,
+    /// Base64 of the file's 16-byte MD5 digest, if the client declared it.
+    pub content_md5: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -75,8 +77,26 @@ fn amz_date(t: OffsetDateTime) -> (String, String) {
     (date, stamp)
 }
 
+/// The POST form field S3 checks the uploaded file against: "To ensure that
+/// data is not corrupted while traversing the network, use the Content-MD5
+/// form field. When you use this form field, Amazon S3 checks the object
+/// against the provided MD5 value. If they do not match, Amazon S3 returns an
+/// error." (<https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html>)
+/// ("Parameters that are passed to PUT through HTTP headers are instead
+/// passed as form fields to POST", same page.)
+/// A bucket with an Object Lock default retention period requires uploads to
+/// carry it (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-overview.html>:
+/// "If you configure a default retention period on a bucket, requests to
+/// upload objects in such a bucket must include the Content-MD5 header").
+pub const CONTENT_MD5_FIELD: &str = "Content-MD5";
+
 /// Builds the form fields of a presigned POST that only accepts one exact key,
-/// a size within `[min_size, max_size]`, and SSE-KMS with the given key.
+/// a size within `[min_size, max_size]`, SSE-KMS with the given key and, when
+/// declared, exactly the bytes whose MD5 is `content_md5`. Every returned
+/// field is pinned with an `eq` condition: "Each form field that you specify
+/// in a form (except x-amz-signature, file, policy, and field names that have
+/// an x-ignore- prefix) must appear in the list of conditions."
+/// (<https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>)
 pub fn presigned_post(req: &PostPolicyRequest, creds: &SigningCredentials) -> PresignedPost {
     let (date, stamp) = amz_date(req.now);
     let credential = format!(
@@ -104,6 +124,9 @@ pub fn presigned_post(req: &PostPolicyRequest, creds: &SigningCredentials) -> Pr
     }
     for (name, value) in &req.metadata {
         fields.insert(format!("x-amz-meta-{name}"), value.clone());
+    }
+    if let Some(md5) = &req.content_md5 {
+        fields.insert(CONTENT_MD5_FIELD.to_string(), md5.clone());
     }
 
     let mut conditions = vec![json!({"bucket": req.bucket})];
@@ -200,6 +223,7 @@ mod tests {
             now: datetime!(2026-01-02 03:04:05 UTC),
             expires_at: datetime!(2026-01-02 03:19:05 UTC),
             metadata: BTreeMap::from([("client-id".to_string(), "acme".to_string())]),
+            content_md5: None,
         };
         let creds = SigningCredentials {
             access_key_id: "AKID".into(),
@@ -230,5 +254,49 @@ mod tests {
             post.fields["x-amz-signature"],
             sign_policy(&post.fields["policy"], &key)
         );
+    }
+
+    #[test]
+    fn a_declared_md5_is_a_form_field_pinned_by_the_policy() {
+        // MD5("abc") = 900150983cd24fb0d6963f7d28e17f72, base64 as S3 expects.
+        let md5 = "kAFQmDzST7DWlj99KOF/cg==";
+        let req = PostPolicyRequest {
+            url: "https://b.s3.us-east-1.amazonaws.com/".into(),
+            bucket: "b".into(),
+            key: "incoming/acme/d1".into(),
+            region: "us-east-1".into(),
+            kms_key_id: "k".into(),
+            min_size: 1,
+            max_size: 3,
+            now: datetime!(2026-01-02 03:04:05 UTC),
+            expires_at: datetime!(2026-01-02 03:19:05 UTC),
+            metadata: BTreeMap::new(),
+            content_md5: Some(md5.into()),
+        };
+        let creds = SigningCredentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "secret".into(),
+            session_token: None,
+        };
+        let post = presigned_post(&req, &creds);
+        assert_eq!(post.fields["Content-MD5"], md5);
+        let policy: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&post.fields["policy"])
+                .unwrap(),
+        )
+        .unwrap();
+        let conditions = policy["conditions"].as_array().unwrap();
+        assert!(conditions.contains(&json!(["eq", "$Content-MD5", md5])));
+        // Every field the client sends (except the documented exemptions) has a condition.
+        for name in post.fields.keys() {
+            if name == "policy" || name == "x-amz-signature" {
+                continue;
+            }
+            assert!(
+                conditions.iter().any(|c| c[1] == json!(format!("${name}"))),
+                "{name} has no policy condition"
+            );
+        }
     }
 }

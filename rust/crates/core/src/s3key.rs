@@ -20,11 +20,18 @@ pub fn incoming_key(client_id: &str, document_id: &str) -> String {
 }
 
 /// Quarantined copies are per object version (its sequencer), so a late event
-/// for an older version can never overwrite a newer quarantined copy.
+/// for an older version can never overwrite a newer quarantined copy. The
+/// sequencer is the normalised (right-padded) one; the padding is dropped, so
+/// sequencers that S3 orders as equal name the same copy.
 pub fn quarantine_key(client_id: &str, document_id: &str, sequencer: &str) -> String {
+    let significant = sequencer.trim_end_matches('0');
     format!(
         "{QUARANTINE_PREFIX}{client_id}/{document_id}/{}",
-        sequencer.trim_start_matches('0')
+        if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        }
     )
 }
 
@@ -58,9 +65,15 @@ mod tests {
         assert_eq!(parse_incoming_key(&key), Some(("acme", "doc-1")));
         assert_eq!(parse_incoming_key("incoming/acme/a/b"), None);
         assert_eq!(parse_incoming_key("quarantine/acme/doc-1"), None);
-        assert_eq!(
-            quarantine_key("acme", "doc-1", "000A1B"),
-            "quarantine/acme/doc-1/A1B"
-        );
+    }
+
+    #[test]
+    fn quarantine_keys_drop_only_the_right_padding() {
+        use crate::document::normalize_sequencer;
+        let key = |s: &str| quarantine_key("acme", "doc-1", &normalize_sequencer(s).unwrap());
+        assert_eq!(key("000A1B"), "quarantine/acme/doc-1/000A1B");
+        assert_eq!(key("0A"), key("0A00"));
+        assert_ne!(key("0A"), key("00A"));
+        assert_eq!(key("00"), "quarantine/acme/doc-1/0");
     }
 }

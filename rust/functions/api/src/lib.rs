@@ -15,7 +15,7 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use docproc_core::access::{AccessLevel, Route};
 use docproc_core::audit::{append_event, verify_chain, NewAuditEvent};
 use docproc_core::document::{
-    document_id_for, public_view, validate_document_id, validate_filename,
+    document_id_for, public_view, validate_content_md5, validate_document_id, validate_filename,
     validate_idempotency_key, validate_size, Document, DocumentStatus, UploadMethod,
 };
 use docproc_core::pagination::PageToken;
@@ -43,6 +43,10 @@ pub struct Config {
     pub upload_url_ttl: Duration,
     pub download_url_ttl: Duration,
     pub max_page_size: u32,
+    /// Presigned uploads must declare `content_md5`. Set it for a bucket with
+    /// an Object Lock default retention period, where S3 refuses uploads
+    /// without an integrity checksum (see `docproc_core::presign`).
+    pub require_content_md5: bool,
 }
 
 impl Default for Config {
@@ -53,6 +57,7 @@ impl Default for Config {
             upload_url_ttl: Duration::from_secs(900),
             download_url_ttl: Duration::from_secs(300),
             max_page_size: 100,
+            require_content_md5: false,
         }
     }
 }
@@ -205,6 +210,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             metadata: None,
             source_sequencer: None,
             source_version: None,
+            object_version: None,
         }
     }
 
@@ -286,6 +292,15 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         request::check_content_type(&upload.content_type)?;
         validate_size(upload.size, self.config.upload_max_bytes)
             .map_err(ApiError::too_large_or_bad)?;
+        match &upload.content_md5 {
+            Some(md5) => validate_content_md5(md5)?,
+            None if self.config.require_content_md5 => {
+                return Err(ApiError::BadRequest(
+                    "content_md5 is required: the base64 of the file's MD5 digest".into(),
+                ))
+            }
+            None => {}
+        }
         let (id, _) = self.idempotency(caller, req)?;
         let request_hash = hex::encode(Sha256::digest(body.as_bytes()));
         let spec = RecordSpec {
@@ -297,6 +312,16 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         };
         let doc = self.new_record(caller, &id, spec);
         let replay = self.create_record(&doc).await?;
+        if let Some(existing) = &replay {
+            // A new upload form would let the client replace a document that
+            // was already judged (or deleted): only a PENDING one gets one.
+            if existing.status != DocumentStatus::Pending {
+                return Err(ApiError::NotPending(format!(
+                    "document {} is {}; an upload is only issued while it is PENDING",
+                    existing.document_id, existing.status
+                )));
+            }
+        }
         let doc = replay.clone().unwrap_or(doc);
         let post = self
             .objects
@@ -305,6 +330,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 doc.size,
                 self.config.upload_url_ttl,
                 &Self::object_metadata(caller, &doc.filename, &doc.declared_type),
+                upload.content_md5.as_deref(),
             )
             .await?;
         if replay.is_none() {
@@ -412,9 +438,16 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 )),
             });
         }
+        // Exactly the version that was scanned (or its quarantined copy), not
+        // whatever is current under the key: a later upload to the same key
+        // has not been judged yet.
         let url = self
             .objects
-            .presign_get(&doc.object_key, self.config.download_url_ttl)
+            .presign_get(
+                &doc.object_key,
+                doc.object_version.as_deref(),
+                self.config.download_url_ttl,
+            )
             .await?;
         append_event(
             self.audit,
@@ -423,7 +456,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 &caller.client_id,
                 "download",
                 "success",
-                json!({"key_id": caller.key_id, "object_key": doc.object_key}),
+                json!({"key_id": caller.key_id, "object_key": doc.object_key, "version_id": doc.object_version}),
             ),
             None,
         )

@@ -29,6 +29,7 @@ fn config() -> Result<Config, ConfigError> {
         upload_url_ttl: Duration::from_secs(parsed("UPLOAD_URL_TTL_SECONDS", 900)?),
         download_url_ttl: Duration::from_secs(parsed("DOWNLOAD_URL_TTL_SECONDS", 300)?),
         max_page_size: 100,
+        require_content_md5: parsed("UPLOAD_CONTENT_MD5_REQUIRED", false)?,
     })
 }
 

@@ -19,6 +19,9 @@ pub struct PresignRequest {
     pub filename: String,
     pub content_type: String,
     pub size: u64,
+    /// Base64 of the file's 16-byte MD5 digest; pinned into the POST policy.
+    #[serde(default)]
+    pub content_md5: Option<String>,
 }
 
 pub fn body(req: &ApiGatewayProxyRequest, max_len: u64) -> Result<String, ApiError> {

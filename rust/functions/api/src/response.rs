@@ -4,12 +4,17 @@ use aws_lambda_events::http::{HeaderMap, HeaderValue};
 use docproc_core::{DomainError, StoreError};
 use serde_json::json;
 
+/// What a 503 asks clients to wait before retrying.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     BadRequest(String),
     Forbidden(String),
     NotFound(String),
     Conflict(String),
+    /// The document is no longer PENDING, so no new upload is issued for it.
+    NotPending(String),
     TooLarge(String),
     UnsupportedMediaType(String),
     /// A transient dependency failure; the client should retry.
@@ -25,9 +30,10 @@ impl ApiError {
             ApiError::Forbidden(_) => (403, "forbidden"),
             ApiError::NotFound(_) => (404, "not_found"),
             ApiError::Conflict(_) => (409, "conflict"),
+            ApiError::NotPending(_) => (409, "document_not_pending"),
             ApiError::TooLarge(_) => (413, "payload_too_large"),
             ApiError::UnsupportedMediaType(_) => (415, "unsupported_media_type"),
-            ApiError::Unavailable(_) => (503, "unavailable"),
+            ApiError::Unavailable(_) => (503, "service_unavailable"),
             ApiError::Internal(_) => (500, "internal_error"),
         }
     }
@@ -53,13 +59,16 @@ impl ApiError {
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
+            | ApiError::NotPending(m)
             | ApiError::TooLarge(m)
             | ApiError::UnsupportedMediaType(m) => m,
         };
         let mut r = json_response(status, json!({"error": {"code": code, "message": message}}));
         if status == 503 {
+            // Retry-After (RFC 9110, section 10.2.3): seconds the client should
+            // wait. AWS throttling and 5xx are transient (see docproc_aws::errors).
             r.headers
-                .insert("retry-after", HeaderValue::from_static("1"));
+                .insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECONDS));
         }
         r
     }

@@ -74,25 +74,33 @@ fn body(r: &ApiGatewayProxyResponse) -> Value {
     }
 }
 
+fn test_config() -> Config {
+    Config {
+        inline_max_bytes: 1024,
+        upload_max_bytes: 1 << 30,
+        ..Config::default()
+    }
+}
+
 impl World {
     async fn call(&self, r: Req) -> (i64, Value) {
-        let config = Config {
-            inline_max_bytes: 1024,
-            upload_max_bytes: 1 << 30,
-            ..Config::default()
-        };
+        let resp = self.respond(r, &test_config()).await;
+        (resp.status_code, body(&resp))
+    }
+
+    async fn respond(&self, r: Req, config: &Config) -> ApiGatewayProxyResponse {
         let api = Api {
             documents: &self.documents,
             audit: &self.audit,
             objects: &self.objects,
-            config: &config,
+            config,
         };
         let resp = api.handle(&r.build()).await;
         assert_eq!(
             resp.headers.get("content-type").unwrap(),
             "application/json"
         );
-        (resp.status_code, body(&resp))
+        resp
     }
 
     async fn upload(&self, client: &str) -> String {
@@ -107,8 +115,10 @@ impl World {
         b["document_id"].as_str().unwrap().to_string()
     }
 
+    /// Records a verdict for the version currently stored under the document's key.
     async fn mark(&self, id: &str, status: DocumentStatus) {
         let doc = self.documents.get(id).await.unwrap().unwrap();
+        let version = self.objects.current_version_id(&doc.object_key);
         let w = self
             .documents
             .record_outcome(&ProcessingOutcome {
@@ -122,7 +132,8 @@ impl World {
                 metadata: None,
                 object_key: doc.object_key,
                 sequencer: "1".into(),
-                version_id: None,
+                version_id: version.clone(),
+                object_version: version,
                 updated_at: "2026-11-28T00:00:00Z".into(),
             })
             .await
@@ -146,8 +157,7 @@ async fn inline_upload_stores_object_record_and_audit() {
     assert_eq!(b["filename"], "Q3 report.pdf");
     let id = b["document_id"].as_str().unwrap();
     {
-        let objects = w.objects.objects.lock().unwrap();
-        let obj = objects.get(&format!("incoming/acme/{id}")).unwrap();
+        let obj = w.objects.get(&format!("incoming/acme/{id}"), None).unwrap();
         assert_eq!(obj.body, b"%PDF-1.7");
         assert_eq!(obj.metadata.user["client-id"], "acme");
         assert_eq!(obj.metadata.user["original-filename"], "Q3%20report%2Epdf");
@@ -228,7 +238,7 @@ async fn bad_uploads_get_clear_errors_and_store_nothing() {
             .as_str()
             .is_some_and(|m| !m.is_empty()));
     }
-    assert!(w.objects.objects.lock().unwrap().is_empty());
+    assert!(w.objects.live_keys().is_empty());
     assert!(w.documents.items.lock().unwrap().is_empty());
 }
 
@@ -435,13 +445,157 @@ async fn content_is_served_only_when_processed_and_quarantine_only_to_admin() {
     );
 }
 
+/// A retryable storage failure (the adapters classify throttling and 5xx as
+/// `StoreError::Transient`) is a 503 with `Retry-After`, never a 500.
 #[tokio::test]
-async fn storage_outage_is_503_without_internals() {
+async fn storage_outage_is_503_with_retry_after_and_without_internals() {
     let w = World::default();
     w.documents.failures.fail_next(1);
-    let (status, b) = w.call(req("GET", "/documents", "read-only", "acme")).await;
-    assert_eq!(status, 503);
+    let resp = w
+        .respond(
+            req("GET", "/documents", "read-only", "acme"),
+            &test_config(),
+        )
+        .await;
+    let b = body(&resp);
+    assert_eq!(resp.status_code, 503);
+    assert_eq!(b["error"]["code"], "service_unavailable");
+    assert_eq!(resp.headers.get("retry-after").unwrap(), "1");
     assert!(!b["error"]["message"].as_str().unwrap().contains("injected"));
+    // Also on writes: an inline upload whose object write is throttled.
+    w.objects.failures.fail_next(1);
+    let resp = w
+        .respond(
+            req("POST", "/documents", "read-write", "acme").body(inline(
+                "a.pdf",
+                "application/pdf",
+                b"%PDF-1.7",
+            )),
+            &test_config(),
+        )
+        .await;
+    assert_eq!(resp.status_code, 503);
+    assert_eq!(body(&resp)["error"]["code"], "service_unavailable");
+    assert!(resp.headers.get("retry-after").is_some());
+}
+
+/// Downloads are presigned for the version that was scanned and recorded, not
+/// the newest one under the key (a later upload has not been judged yet).
+#[tokio::test]
+async fn content_is_presigned_for_the_recorded_version() {
+    let w = World::default();
+    let id = w.upload("acme").await;
+    let key = format!("incoming/acme/{id}");
+    let scanned = w.objects.current_version_id(&key).unwrap();
+    w.mark(&id, DocumentStatus::Processed).await;
+    // The client uploads again to the same key; that version is not judged yet.
+    w.objects.put_version(
+        &key,
+        Some(docproc_core::memory::StoredObject {
+            body: b"unjudged".to_vec(),
+            metadata: Default::default(),
+        }),
+    );
+    assert_ne!(w.objects.current_version_id(&key).unwrap(), scanned);
+    let (status, b) = w
+        .call(req(
+            "GET",
+            &format!("/documents/{id}/content"),
+            "read-only",
+            "acme",
+        ))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    assert!(
+        b["url"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("versionId={scanned}&")),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn presigned_uploads_are_not_reissued_once_the_document_left_pending() {
+    let w = World::default();
+    let request = || {
+        req("POST", "/documents/uploads", "read-write", "acme")
+            .header("Idempotency-Key", "scan-7")
+            .body(json!({"filename": "scan.pdf", "content_type": "application/pdf", "size": 10}))
+    };
+    let (status, first) = w.call(request()).await;
+    assert_eq!(status, 201, "{first}");
+    // While PENDING a retried request gets a form again.
+    let (status, again) = w.call(request()).await;
+    assert_eq!(status, 201, "{again}");
+    assert!(again["upload"]["fields"]["key"].is_string());
+    let id = first["document_id"].as_str().unwrap();
+    for verdict in [DocumentStatus::Processed, DocumentStatus::Deleted] {
+        if verdict == DocumentStatus::Deleted {
+            w.documents
+                .mark_deleted(id, "2026-11-29T00:00:00Z")
+                .await
+                .unwrap();
+        } else {
+            w.objects.put_version(
+                &format!("incoming/acme/{id}"),
+                Some(docproc_core::memory::StoredObject {
+                    body: b"%PDF-1.7".to_vec(),
+                    metadata: Default::default(),
+                }),
+            );
+            w.mark(id, verdict).await;
+        }
+        let (status, refused) = w.call(request()).await;
+        assert_eq!(status, 409, "{refused}");
+        assert_eq!(refused["error"]["code"], "document_not_pending");
+        assert!(refused.get("upload").is_none());
+    }
+}
+
+/// S3 checks a POST upload against its Content-MD5 form field
+/// (RESTObjectPOST.html); the policy pins the declared value.
+#[tokio::test]
+async fn a_declared_md5_is_pinned_into_the_upload_and_validated() {
+    let w = World::default();
+    let md5 = "kAFQmDzST7DWlj99KOF/cg==";
+    let (status, b) = w
+        .call(
+            req("POST", "/documents/uploads", "read-write", "acme").body(
+                json!({"filename": "a.txt", "content_type": "text/plain", "size": 3, "content_md5": md5}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{b}");
+    assert_eq!(b["upload"]["fields"]["Content-MD5"], md5);
+    // Hex instead of base64, or not 16 bytes: refused.
+    for bad in ["900150983cd24fb0d6963f7d28e17f72", "kAFQmDzST7DWlj99KOF/"] {
+        let (status, b) = w
+            .call(
+                req("POST", "/documents/uploads", "read-write", "acme").body(
+                    json!({"filename": "a.txt", "content_type": "text/plain", "size": 3, "content_md5": bad}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 400, "{b}");
+    }
+    // A deployment on an Object Lock bucket requires it.
+    let locked = Config {
+        require_content_md5: true,
+        ..test_config()
+    };
+    let resp = w
+        .respond(
+            req("POST", "/documents/uploads", "read-write", "acme")
+                .body(json!({"filename": "a.txt", "content_type": "text/plain", "size": 3})),
+            &locked,
+        )
+        .await;
+    assert_eq!(resp.status_code, 400);
+    assert!(body(&resp)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("content_md5"));
 }
 
 #[tokio::test]

@@ -2,8 +2,13 @@
 //! storage (hashing on the way), runs the engine, records the outcome with a
 //! write conditioned on the object's sequencer (duplicates and out-of-order
 //! events never regress a status), quarantines rejected objects and appends
-//! to the audit trail. Storage failures are errors, so the platform retries
-//! and finally dead-letters the event; a hostile document is a verdict.
+//! to the audit trail. Storage failures before the verdict is recorded are
+//! errors, so Lambda retries the invocation and finally sends the event to
+//! the on-failure destination (S3 invokes the function asynchronously:
+//! https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+//! a hostile document is a verdict. Once a verdict is recorded, a cleanup
+//! that S3 refuses for good (for example an original under Object Lock
+//! retention) is audited instead of failing the event forever.
 
 use aws_lambda_events::s3::S3Event;
 use docproc_core::audit::{append_event, NewAuditEvent};
@@ -148,6 +153,15 @@ pub fn versions_from_s3_event(event: &S3Event) -> Result<Vec<ObjectVersion>, Pro
         .collect()
 }
 
+/// What `Processor::finish` completes for one recorded object version.
+struct Finish<'a> {
+    key: &'a str,
+    version_id: Option<&'a str>,
+    reason: Option<String>,
+    detail: serde_json::Value,
+    sequencer: &'a str,
+}
+
 pub struct Processor<'a, D, A, O> {
     pub documents: &'a D,
     pub audit: &'a A,
@@ -207,10 +221,13 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                     });
                     self.finish(
                         document_id,
-                        &object.key,
-                        document.reason_code.clone(),
-                        detail,
-                        &sequencer,
+                        Finish {
+                            key: &object.key,
+                            version_id: object.version_id.as_deref(),
+                            reason: document.reason_code.clone(),
+                            detail,
+                            sequencer: &sequencer,
+                        },
                     )
                     .await?;
                 }
@@ -253,6 +270,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             object_key: object.key.clone(),
             sequencer: sequencer.clone(),
             version_id: object.version_id.clone(),
+            object_version: object.version_id.clone(),
             updated_at: now,
         };
         match &verdict {
@@ -267,7 +285,8 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                 outcome.reason_message = Some(r.message.clone());
                 // Copy first: the record must never point at a missing object.
                 let quarantined = quarantine_key(client_id, document_id, &sequencer);
-                self.objects
+                outcome.object_version = self
+                    .objects
                     .copy(&object.key, object.version_id.as_deref(), &quarantined)
                     .await?;
                 outcome.object_key = quarantined;
@@ -289,10 +308,13 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
         });
         self.finish(
             document_id,
-            &object.key,
-            outcome.reason_code.clone(),
-            detail,
-            &sequencer,
+            Finish {
+                key: &object.key,
+                version_id: object.version_id.as_deref(),
+                reason: outcome.reason_code.clone(),
+                detail,
+                sequencer: &sequencer,
+            },
         )
         .await?;
         tracing::info!(document_id, client_id, status = %outcome.status, reason = outcome.reason_code, sha256 = outcome.sha256, size = outcome.size, "document processed");
@@ -308,32 +330,60 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
     }
 
     /// The side effects after a recorded outcome: one audit event per object
-    /// version (deduplicated on redelivery) and, for a rejection, removing the
-    /// original from `incoming/` (the versioned bucket keeps it as a
-    /// noncurrent version; the quarantined copy is the live one).
-    async fn finish(
-        &self,
-        document_id: &str,
-        key: &str,
-        reason: Option<String>,
-        detail: serde_json::Value,
-        sequencer: &str,
-    ) -> Result<(), ProcessError> {
-        let (action, result) = match &reason {
+    /// version (deduplicated on redelivery) and, for a rejection, removing
+    /// exactly the scanned version from `incoming/` (the quarantined copy is
+    /// the one kept). Deleting by version id never touches a newer upload of
+    /// the same key; a plain DELETE would put a delete marker on top of it
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
+    async fn finish(&self, document_id: &str, f: Finish<'_>) -> Result<(), ProcessError> {
+        let (action, result) = match &f.reason {
             None => ("processed", "success".to_string()),
             Some(code) => ("rejected", code.clone()),
         };
         append_event(
             self.audit,
             document_id,
-            NewAuditEvent::new("processor", action, result, detail),
-            Some(&format!("{action}:{sequencer}")),
+            NewAuditEvent::new("processor", action, result, f.detail),
+            Some(&format!("{action}:{}", f.sequencer)),
         )
         .await?;
-        if reason.is_some() {
-            self.objects.delete(key).await?;
+        if f.reason.is_none() {
+            return Ok(());
         }
-        Ok(())
+        let Some(version_id) = f.version_id else {
+            // Without a version id the only delete is of whatever is current,
+            // which may be a newer upload: keep the original instead.
+            tracing::warn!(
+                document_id,
+                key = f.key,
+                "event without a version id: the rejected original stays in incoming/"
+            );
+            return Ok(());
+        };
+        match self.objects.delete(f.key, Some(version_id)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_retryable() => Err(e.into()),
+            Err(e) => {
+                // The verdict stands; S3 refuses this delete for good (for
+                // example a version under Object Lock retention: "you can't
+                // delete a protected object version",
+                // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
+                tracing::error!(document_id, key = f.key, version_id, error = %e, "rejected original not removed");
+                append_event(
+                    self.audit,
+                    document_id,
+                    NewAuditEvent::new(
+                        "processor",
+                        "cleanup",
+                        "failed",
+                        json!({"object_key": f.key, "version_id": version_id, "error": e.to_string()}),
+                    ),
+                    Some(&format!("cleanup:{}", f.sequencer)),
+                )
+                .await?;
+                Ok(())
+            }
+        }
     }
 
     /// An object under `incoming/` without a record (written around the API):
@@ -369,6 +419,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             metadata: None,
             source_sequencer: None,
             source_version: None,
+            object_version: None,
         };
         match self.documents.create(&doc).await {
             Ok(()) | Err(StoreError::Conflict(_)) => {}

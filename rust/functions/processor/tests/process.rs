@@ -53,6 +53,8 @@ async fn world(file: &str, filename: &str, declared: &str) -> World {
         .put(&key, corpus(file), &ObjectMetadata::default())
         .await
         .unwrap();
+    // The bucket's first version id.
+    assert_eq!(w.objects.current_version_id(&key).as_deref(), Some("v1"));
     w.documents
         .create(&Document {
             document_id: DOC.into(),
@@ -73,6 +75,7 @@ async fn world(file: &str, filename: &str, declared: &str) -> World {
             metadata: None,
             source_sequencer: None,
             source_version: None,
+            object_version: None,
         })
         .await
         .unwrap();
@@ -122,6 +125,7 @@ async fn accepted_document_is_processed_with_metadata_and_audited() {
     assert_eq!(d.metadata.as_ref().unwrap()["pages"], 1);
     assert_eq!(d.sha256.as_ref().map(String::len), Some(64));
     assert_eq!(d.source_version.as_deref(), Some("v1"));
+    assert_eq!(d.object_version.as_deref(), Some("v1"));
     let trail = w.audit.trail(DOC).await.unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(
@@ -153,19 +157,32 @@ async fn hostile_document_is_rejected_and_quarantined_never_deleted() {
     let d = w.doc().await;
     assert_eq!(d.status, DocumentStatus::Rejected);
     assert_eq!(d.reason_code.as_deref(), Some("zip_unsafe_path"));
-    assert_eq!(d.object_key, format!("quarantine/acme/{DOC}/A"));
-    let objects = w.objects.objects.lock().unwrap();
+    assert_eq!(d.object_key, format!("quarantine/acme/{DOC}/0A"));
+    // The record points at exactly the quarantined copy's version.
+    let copy = w.objects.current_version_id(&d.object_key);
+    assert!(copy.is_some());
+    assert_eq!(d.object_version, copy);
+    assert_eq!(d.source_version.as_deref(), Some("v1"));
     assert_eq!(
-        objects.get(&d.object_key).map(|o| o.body.clone()),
+        w.objects
+            .get(&d.object_key, d.object_version.as_deref())
+            .map(|o| o.body),
         Some(corpus("zip-slip.docx"))
     );
-    assert!(!objects.contains_key(&format!("incoming/acme/{DOC}")));
+    // The scanned version was removed by its id: no delete marker is left.
+    let incoming = format!("incoming/acme/{DOC}");
+    assert_eq!(w.objects.get(&incoming, Some("v1")), None);
+    assert_eq!(w.objects.current_version_id(&incoming), None);
 }
 
 #[tokio::test]
 async fn duplicate_and_out_of_order_events_change_nothing() {
     let w = world("chart.png", "c.png", "image/png").await;
     let key = format!("incoming/acme/{DOC}");
+    w.objects
+        .put(&key, corpus("chart.png"), &ObjectMetadata::default())
+        .await
+        .unwrap();
     w.run(&event(&key, "v2", "00B0")).await.unwrap();
     let after_first = w.doc().await;
     // The same event again, then an older version's event arriving late.
@@ -176,7 +193,7 @@ async fn duplicate_and_out_of_order_events_change_nothing() {
         }]
     );
     assert_eq!(
-        w.run(&event(&key, "v1", "A0")).await.unwrap(),
+        w.run(&event(&key, "v1", "00A0")).await.unwrap(),
         vec![Outcome::Duplicate {
             document_id: DOC.into()
         }]
@@ -221,18 +238,13 @@ async fn encoded_keys_decode_and_foreign_keys_are_ignored() {
 async fn orphan_objects_are_adopted_and_judged() {
     let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
     let orphan = "d1111111111111111111111111111111";
+    let key = format!("incoming/acme/{orphan}");
     w.objects
-        .put(
-            &format!("incoming/acme/{orphan}"),
-            corpus("one-page.pdf"),
-            &ObjectMetadata::default(),
-        )
+        .put(&key, corpus("one-page.pdf"), &ObjectMetadata::default())
         .await
         .unwrap();
-    let out = w
-        .run(&event(&format!("incoming/acme/{orphan}"), "v1", "01"))
-        .await
-        .unwrap();
+    let version = w.objects.current_version_id(&key).unwrap();
+    let out = w.run(&event(&key, &version, "01")).await.unwrap();
     assert_eq!(
         out,
         vec![Outcome::Rejected {
@@ -301,4 +313,136 @@ async fn an_eventbridge_event_is_processed_like_a_notification() {
         ));
     }
     assert_eq!(w.doc().await.status, DocumentStatus::Processed);
+}
+
+/// A client uploads again to the same key (a new version) before the first
+/// version's event is processed. Rejecting the first version must not hide the
+/// second: S3 only removes exactly the version named in the DELETE; a DELETE
+/// without one would put a delete marker on top of the newer upload
+/// (DeletingObjectVersions.html).
+#[tokio::test]
+async fn rejecting_an_old_version_never_hides_a_newer_upload() {
+    let w = world(
+        "zip-slip.docx",
+        "a.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    .await;
+    let key = format!("incoming/acme/{DOC}");
+    w.objects
+        .put(&key, corpus("one-page.pdf"), &ObjectMetadata::default())
+        .await
+        .unwrap();
+    assert_eq!(w.objects.current_version_id(&key).as_deref(), Some("v2"));
+
+    let out = w
+        .run(&event(&key, "v1", "0055AED6DCD90281E5"))
+        .await
+        .unwrap();
+    assert!(matches!(out[0], Outcome::Rejected { .. }), "{out:?}");
+    // v1 is gone, v2 is still the current, readable version.
+    assert_eq!(w.objects.get(&key, Some("v1")), None);
+    assert_eq!(w.objects.current_version_id(&key).as_deref(), Some("v2"));
+    assert_eq!(
+        w.objects.get(&key, None).map(|o| o.body),
+        Some(corpus("one-page.pdf"))
+    );
+    assert!(w.objects.live_keys().contains(&key));
+}
+
+/// S3 orders sequencers after right-padding the shorter with zeros
+/// (notification-content-structure.html): "0055AED6DCD90282" is later than
+/// "0055AED6DCD90281E5" even though it is shorter, so its version is processed.
+#[tokio::test]
+async fn a_shorter_but_later_sequencer_is_a_newer_version() {
+    let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    let key = format!("incoming/acme/{DOC}");
+    w.objects
+        .put(&key, corpus("three-pages.pdf"), &ObjectMetadata::default())
+        .await
+        .unwrap();
+    w.run(&event(&key, "v1", "0055AED6DCD90281E5"))
+        .await
+        .unwrap();
+    let out = w.run(&event(&key, "v2", "0055AED6DCD90282")).await.unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Processed {
+            document_id: DOC.into()
+        }]
+    );
+    let d = w.doc().await;
+    assert_eq!(d.source_version.as_deref(), Some("v2"));
+    assert_eq!(d.metadata.as_ref().unwrap()["pages"], 3);
+    // And the first version's event, redelivered, is now the older one.
+    assert_eq!(
+        w.run(&event(&key, "v1", "0055AED6DCD90281E5"))
+            .await
+            .unwrap(),
+        vec![Outcome::Duplicate {
+            document_id: DOC.into()
+        }]
+    );
+}
+
+/// A retryable S3 failure (throttling, 5xx) while removing the rejected
+/// original fails the invocation, so Lambda retries it; the retry finishes
+/// the removal without recording anything twice.
+#[tokio::test]
+async fn a_retryable_cleanup_failure_fails_the_invocation_and_the_retry_completes() {
+    let w = world(
+        "zip-slip.docx",
+        "a.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    .await;
+    let key = format!("incoming/acme/{DOC}");
+    let ev = event(&key, "v1", "0A");
+    w.objects.delete_failures.fail_next(1);
+    assert!(w.run(&ev).await.is_err());
+    assert_eq!(w.doc().await.status, DocumentStatus::Rejected);
+    assert!(w.objects.get(&key, Some("v1")).is_some());
+    w.run(&ev).await.unwrap();
+    assert_eq!(w.objects.get(&key, Some("v1")), None);
+    let actions: Vec<String> = w
+        .audit
+        .trail(DOC)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, vec!["rejected"]);
+}
+
+/// Under Object Lock default retention (prod) S3 refuses to delete the
+/// protected original version: "you can't delete a protected object version"
+/// (object-lock-managing.html). That cannot succeed on retry, so the verdict
+/// stands and the refusal is audited once instead of dead-lettering the event.
+#[tokio::test]
+async fn a_permanently_refused_cleanup_is_audited_and_the_verdict_stands() {
+    let w = world(
+        "zip-slip.docx",
+        "a.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    .await;
+    w.objects.retained.lock().unwrap().insert("v1".into());
+    let key = format!("incoming/acme/{DOC}");
+    let ev = event(&key, "v1", "0A");
+    let out = w.run(&ev).await.unwrap();
+    assert!(matches!(out[0], Outcome::Rejected { .. }), "{out:?}");
+    assert!(w.objects.get(&key, Some("v1")).is_some());
+    // Redelivered: still one cleanup record.
+    w.run(&ev).await.unwrap();
+    let trail = w.audit.trail(DOC).await.unwrap();
+    let actions: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|e| (e.action.as_str(), e.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("rejected", "zip_unsafe_path"), ("cleanup", "failed")]
+    );
+    assert_eq!(verify_chain(DOC, &trail), Ok(2));
 }
