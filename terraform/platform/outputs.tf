@@ -1,3 +1,8 @@
+output "docproc_version" {
+  description = "docproc release this platform was built from (the Rust workspace version; a release tags it vX.Y.Z)."
+  value       = local.docproc_version
+}
+
 output "name_prefix" {
   description = "Prefix of every resource name."
   value       = local.name_prefix

@@ -8,3 +8,8 @@ terraform {
     }
   }
 }
+
+locals {
+  # Kept equal to rust/Cargo.toml's workspace version (rust/crates/core/tests/release_version.rs).
+  docproc_version = "0.1.0"
+}
