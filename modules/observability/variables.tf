@@ -1,10 +1,12 @@
 variable "name_prefix" {
-  description = "Prefix for every resource name, e.g. \"prod-docproc\"."
+  description = "Prefix for every resource name, starting with the environment, e.g. \"prod-docproc\" or \"prod-docproc-eu\"."
   type        = string
 
   validation {
-    condition     = can(regex("^(dev|staging|prod)-[a-z0-9-]{1,40}$", var.name_prefix))
-    error_message = "name_prefix must start with the environment (dev-, staging- or prod-) followed by lowercase letters, digits or hyphens."
+    # Lowercase and short enough for every name built from it (S3 buckets,
+    # IAM roles, alarm names); the composition makes it "<environment>-docproc".
+    condition     = can(regex("^[a-z][a-z0-9]*(-[a-z0-9]+)+$", var.name_prefix)) && length(var.name_prefix) <= 32
+    error_message = "name_prefix must be lowercase words joined by hyphens, starting with the environment (e.g. prod-docproc), at most 32 characters."
   }
 }
 

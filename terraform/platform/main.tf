@@ -26,7 +26,7 @@ data "aws_vpc_endpoint_service" "interface" {
 }
 
 locals {
-  name_prefix = "${var.environment}-docproc"
+  name_prefix = coalesce(var.name_prefix, "${var.environment}-docproc")
   tags        = merge({ Project = "docproc", Environment = var.environment, ManagedBy = "terraform" }, var.tags)
   account_id  = data.aws_caller_identity.current.account_id
   bucket_arn  = "arn:aws:s3:::${local.name_prefix}-documents-${local.account_id}"

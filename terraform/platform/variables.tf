@@ -1,10 +1,21 @@
 variable "environment" {
-  description = "Environment name; every resource name starts with it."
+  description = "Environment name (dev, staging, prod or your own); every resource name starts with it."
   type        = string
 
   validation {
-    condition     = contains(["dev", "staging", "prod"], var.environment)
-    error_message = "environment must be dev, staging or prod."
+    condition     = can(regex("^[a-z][a-z0-9]{1,15}$", var.environment))
+    error_message = "environment must be a short lowercase word such as dev, staging or prod."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name; null makes it \"<environment>-docproc\". Set it to run a second stack of one environment in the same account (e.g. \"prod-docproc-eu\")."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.name_prefix == null || can(regex("^${var.environment}-[a-z0-9-]+$", coalesce(var.name_prefix, "x")))
+    error_message = "name_prefix must start with the environment followed by a hyphen."
   }
 }
 

@@ -104,10 +104,10 @@ run "private_api_through_the_vpc_endpoint" {
   }
 }
 
-run "rejects_name_without_environment" {
+run "rejects_malformed_name_prefix" {
   command = plan
   variables {
-    name_prefix = "docproc-prod"
+    name_prefix = "Prod_Docproc"
   }
   expect_failures = [var.name_prefix]
 }

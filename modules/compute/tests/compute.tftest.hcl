@@ -148,10 +148,10 @@ run "x86_64_for_local_runs" {
   }
 }
 
-run "rejects_name_without_environment" {
+run "rejects_malformed_name_prefix" {
   command = plan
   variables {
-    name_prefix = "docproc"
+    name_prefix = "Prod_Docproc"
   }
   expect_failures = [var.name_prefix]
 }

@@ -85,10 +85,10 @@ run "three_zones_for_prod" {
   }
 }
 
-run "rejects_name_without_environment" {
+run "rejects_malformed_name_prefix" {
   command = plan
   variables {
-    name_prefix = "docproc"
+    name_prefix = "Prod_Docproc"
   }
   expect_failures = [var.name_prefix]
 }

@@ -120,10 +120,10 @@ run "unauthorized_filter_ignores_presigned_url_failures" {
   }
 }
 
-run "rejects_name_without_environment" {
+run "rejects_malformed_name_prefix" {
   command = plan
   variables {
-    name_prefix = "docproc"
+    name_prefix = "Prod_Docproc"
   }
   expect_failures = [var.name_prefix]
 }

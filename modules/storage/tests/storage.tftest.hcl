@@ -110,10 +110,10 @@ run "object_lock_for_prod" {
   }
 }
 
-run "rejects_name_without_environment" {
+run "rejects_malformed_name_prefix" {
   command = plan
   variables {
-    name_prefix = "qa-docproc"
+    name_prefix = "Prod_Docproc"
   }
   expect_failures = [var.name_prefix]
 }

@@ -83,12 +83,32 @@ run "private_api_needs_client_cidrs" {
   expect_failures = [var.private_api_client_cidrs]
 }
 
-run "rejects_unknown_environment" {
+run "rejects_malformed_environment" {
+  command = plan
+  variables {
+    environment = "QA env"
+  }
+  expect_failures = [var.environment]
+}
+
+run "second_stack_with_its_own_prefix" {
   command = plan
   variables {
     environment = "qa"
+    name_prefix = "qa-docproc-eu"
   }
-  expect_failures = [var.environment]
+  assert {
+    condition     = output.name_prefix == "qa-docproc-eu" && startswith(module.storage.documents_table_name, "qa-docproc-eu-")
+    error_message = "a team's own prefix names every resource"
+  }
+}
+
+run "rejects_prefix_without_environment" {
+  command = plan
+  variables {
+    name_prefix = "docproc-eu"
+  }
+  expect_failures = [var.name_prefix]
 }
 
 run "rejects_unknown_architecture" {
