@@ -217,6 +217,7 @@ impl Platform {
             max_document_bytes: 1 << 30,
             scratch_dir: std::env::temp_dir(),
             limits: Default::default(),
+            inspector: docproc_engine::inspect,
         };
         let p = Processor {
             documents: &self.documents,

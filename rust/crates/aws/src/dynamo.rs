@@ -320,20 +320,19 @@ impl DocumentRepository for DynamoDocuments {
             .expression_attribute_values(":seq", s(&o.sequencer))
             .expression_attribute_values(":status", s(o.status.as_str()))
             .expression_attribute_values(":size", n(o.size))
-            .expression_attribute_values(":sha", s(&o.sha256))
             .expression_attribute_values(":key", s(&o.object_key))
             .expression_attribute_values(":at", s(&o.updated_at))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
         let mut set = vec![
             "#status = :status",
             "#size = :size",
-            "sha256 = :sha",
             "object_key = :key",
             "updated_at = :at",
             "source_sequencer = :seq",
         ];
         let mut remove = Vec::new();
         let optional = [
+            ("sha256", ":sha", o.sha256.clone()),
             ("detected_format", ":fmt", o.detected_format.clone()),
             ("reason_code", ":rc", o.reason_code.clone()),
             ("reason_message", ":rm", o.reason_message.clone()),

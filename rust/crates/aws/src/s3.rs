@@ -10,7 +10,9 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, MetadataDirective, ServerSideEncryption};
 use aws_sdk_s3::Client;
-use docproc_core::ports::{DownloadedObject, ObjectMetadata, ObjectStore, StoreResult};
+use docproc_core::ports::{
+    DownloadedObject, ObjectMetadata, ObjectStore, ResponseHeaders, StoreResult,
+};
 use docproc_core::presign::{presigned_post, PostPolicyRequest, PresignedPost, SigningCredentials};
 use docproc_core::StoreError;
 use sha2::{Digest, Sha256};
@@ -51,6 +53,35 @@ impl S3Objects {
             bucket: bucket.into(),
             kms_key_id: kms_key_id.into(),
         }
+    }
+
+    /// A presigned GET of one object version: "To retrieve a specific
+    /// version, you have to specify its version ID"
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/RetrievingObjectVersions.html).
+    /// The `versionId` query parameter is part of the signed URL; the signer
+    /// needs `s3:GetObjectVersion`. With `headers`, the response header
+    /// overrides are signed too.
+    async fn presign_get_with(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        expires_in: Duration,
+        headers: Option<&ResponseHeaders>,
+    ) -> StoreResult<String> {
+        let config = PresigningConfig::expires_in(expires_in)
+            .map_err(|e| StoreError::Permanent(e.to_string()))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_string))
+            .set_response_content_disposition(headers.map(|h| h.content_disposition.clone()))
+            .set_response_content_type(headers.map(|h| h.content_type.clone()))
+            .presigned(config)
+            .await
+            .map_err(classify)?;
+        Ok(req.uri().to_string())
     }
 
     /// PutObject with SSE-KMS and an explicit SHA-256 checksum. S3 verifies
@@ -166,9 +197,7 @@ impl ObjectStore for S3Objects {
             .await
             .map_err(classify)?;
         if out.content_length().is_some_and(|n| n as u64 > max_bytes) {
-            return Err(StoreError::Permanent(format!(
-                "object {key} exceeds {max_bytes} bytes"
-            )));
+            return Err(StoreError::TooLarge { limit: max_bytes });
         }
         let mut body = out.body;
         let mut file = tokio::fs::File::create(dest)
@@ -183,9 +212,7 @@ impl ObjectStore for S3Objects {
         {
             size += chunk.len() as u64;
             if size > max_bytes {
-                return Err(StoreError::Permanent(format!(
-                    "object {key} exceeds {max_bytes} bytes"
-                )));
+                return Err(StoreError::TooLarge { limit: max_bytes });
             }
             hasher.update(&chunk);
             file.write_all(&chunk)
@@ -234,18 +261,26 @@ impl ObjectStore for S3Objects {
         version_id: Option<&str>,
         expires_in: Duration,
     ) -> StoreResult<String> {
-        let config = PresigningConfig::expires_in(expires_in)
-            .map_err(|e| StoreError::Permanent(e.to_string()))?;
-        let req = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .set_version_id(version_id.map(str::to_string))
-            .presigned(config)
+        self.presign_get_with(key, version_id, expires_in, None)
             .await
-            .map_err(classify)?;
-        Ok(req.uri().to_string())
+    }
+
+    /// GetObject's `response-content-disposition` and `response-content-type`
+    /// make S3 send those headers instead of the stored ones; "you must sign
+    /// the request, either using an Authorization header or a presigned URL,
+    /// when using these parameters"
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+    /// Set on the request before presigning, they are part of the signed
+    /// query string, so the URL's holder cannot change them.
+    async fn presign_download(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        expires_in: Duration,
+        headers: &ResponseHeaders,
+    ) -> StoreResult<String> {
+        self.presign_get_with(key, version_id, expires_in, Some(headers))
+            .await
     }
 
     async fn presign_post(
@@ -477,5 +512,52 @@ mod tests {
             .await
             .unwrap();
         assert!(!unversioned.contains("versionId"));
+        assert!(!unversioned.contains("response-content"));
+    }
+
+    #[tokio::test]
+    async fn presigned_downloads_sign_the_response_header_overrides() {
+        let s3 = objects();
+        let headers = ResponseHeaders {
+            content_disposition: "attachment; filename=\"a b.pdf\"".into(),
+            content_type: "application/pdf".into(),
+        };
+        let url = s3
+            .presign_download(
+                "incoming/acme/d1",
+                Some("v1"),
+                Duration::from_secs(300),
+                &headers,
+            )
+            .await
+            .unwrap();
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let params: Vec<(&str, String)> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k,
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+            .collect();
+        for expected in [
+            (
+                "response-content-disposition",
+                "attachment; filename=\"a b.pdf\"",
+            ),
+            ("response-content-type", "application/pdf"),
+            ("versionId", "v1"),
+        ] {
+            assert!(
+                params.contains(&(expected.0, expected.1.to_string())),
+                "{expected:?} in {url}"
+            );
+        }
+        // Query-string authentication: the signature covers the query.
+        assert!(params.iter().any(|(k, _)| *k == "X-Amz-Signature"), "{url}");
     }
 }

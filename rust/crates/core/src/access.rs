@@ -129,16 +129,85 @@ impl Route {
     }
 }
 
-/// The `arn:aws:execute-api:region:account:api/stage` prefix of a method ARN.
-pub fn stage_arn(method_arn: &str) -> Option<&str> {
-    let (prefix, resource) = method_arn.rsplit_once(':')?;
-    if !prefix.starts_with("arn:") || !prefix.contains(":execute-api:") {
-        return None;
+/// The parts of an API Gateway method ARN, parsed from the left per the
+/// documented format
+/// `arn:aws:execute-api:{regionId}:{accountId}:{apiId}/{stage}/{httpVerb}/[{resource}/[{child-resources}]]`
+/// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html).
+/// Only the six colon-separated fields before the resource are split on `:`;
+/// the resource path is the caller's request path and may itself contain `:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodArn<'a> {
+    pub partition: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub api_id: &'a str,
+    pub stage: &'a str,
+    pub method: &'a str,
+    /// Everything after the method, without the leading `/` (may be empty).
+    pub resource_path: &'a str,
+}
+
+fn is_token(s: &str, extra: &[u8]) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
+impl<'a> MethodArn<'a> {
+    /// Parses a method ARN; `None` unless every field before the resource
+    /// path is well formed (so nothing odd can reach the policy we build).
+    pub fn parse(arn: &'a str) -> Option<MethodArn<'a>> {
+        let mut fields = arn.splitn(6, ':');
+        let (scheme, partition, service, region, account, resource) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        if scheme != "arn" || service != "execute-api" {
+            return None;
+        }
+        let mut parts = resource.splitn(4, '/');
+        let (api_id, stage, method) = (parts.next()?, parts.next()?, parts.next()?);
+        let resource_path = parts.next().unwrap_or("");
+        let ok = is_token(partition, b"-")
+            && is_token(region, b"-")
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && is_token(api_id, b"")
+            // "Stage names can only contain alphanumeric characters, hyphens,
+            // and underscores. Maximum length is 128 characters."
+            // (https://docs.aws.amazon.com/apigateway/latest/api/API_Stage.html)
+            && is_token(stage, b"-_")
+            && stage.len() <= 128
+            // A concrete verb, or `*` in a wildcard ARN.
+            && (is_token(method, b"") || method == "*");
+        ok.then_some(MethodArn {
+            partition,
+            region,
+            account,
+            api_id,
+            stage,
+            method,
+            resource_path,
+        })
     }
-    let mut parts = resource.splitn(3, '/');
-    let api = parts.next().filter(|s| !s.is_empty())?;
-    let stage = parts.next().filter(|s| !s.is_empty())?;
-    Some(&method_arn[..prefix.len() + 1 + api.len() + 1 + stage.len()])
+
+    /// `arn:{partition}:execute-api:{region}:{account}:{api}/{stage}`, built
+    /// from the parsed parts.
+    pub fn stage_arn(&self) -> String {
+        format!(
+            "arn:{}:execute-api:{}:{}:{}/{}",
+            self.partition, self.region, self.account, self.api_id, self.stage
+        )
+    }
+}
+
+/// The `arn:aws:execute-api:region:account:api/stage` prefix of a method ARN.
+pub fn stage_arn(method_arn: &str) -> Option<String> {
+    MethodArn::parse(method_arn).map(|m| m.stage_arn())
 }
 
 /// Every method ARN a level may call on the stage. The authorizer returns the
@@ -161,11 +230,51 @@ mod tests {
     #[test]
     fn stage_arn_strips_method_and_path() {
         assert_eq!(
-            stage_arn(ARN),
+            stage_arn(ARN).as_deref(),
             Some("arn:aws:execute-api:us-east-1:123456789012:abc123/prod")
         );
         assert_eq!(stage_arn("arn:aws:s3:::bucket/x/y"), None);
         assert_eq!(stage_arn("not-an-arn"), None);
+    }
+
+    #[test]
+    fn method_arns_are_parsed_from_the_left_so_colons_in_the_path_are_harmless() {
+        // The old right-to-left split took `y/z` as api/stage here and
+        // returned `...abc123/prod/GET/documents/x:y/z` as the stage.
+        let arn = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/documents/x:y/z/w";
+        assert_eq!(
+            stage_arn(arn).as_deref(),
+            Some("arn:aws:execute-api:us-east-1:123456789012:abc123/prod")
+        );
+        let parsed = MethodArn::parse(arn).unwrap();
+        assert_eq!(parsed.method, "GET");
+        assert_eq!(parsed.resource_path, "documents/x:y/z/w");
+        assert_eq!(
+            stage_arn("arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/documents/a:b")
+                .as_deref(),
+            Some("arn:aws:execute-api:us-east-1:123456789012:abc123/prod")
+        );
+        assert_eq!(
+            stage_arn("arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1_x-2/GET/")
+                .as_deref(),
+            Some("arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/v1_x-2")
+        );
+    }
+
+    #[test]
+    fn malformed_method_arns_are_refused() {
+        for bad in [
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/prod",
+            "arn:aws:execute-api:us-east-1:123456789012:abc123//GET/documents",
+            "arn:aws:execute-api:us-east-1:12345:abc123/prod/GET/documents",
+            "arn:aws:execute-api:us-east-1:123456789012:abc*/prod/GET/documents",
+            "arn:aws:execute-api:us-east-1:123456789012:abc123/pr od/GET/documents",
+            "arn:aws:execute-api::123456789012:abc123/prod/GET/documents",
+            "arn:aws:lambda:us-east-1:123456789012:abc123/prod/GET/documents",
+            "xarn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/documents",
+        ] {
+            assert_eq!(stage_arn(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub enum StoreError {
     Transient(String),
     #[error("storage failure: {0}")]
     Permanent(String),
+    /// An object larger than the caller can take: permanent, and a verdict
+    /// (`too_large`) rather than a failure for the processor.
+    #[error("object larger than {limit} bytes")]
+    TooLarge { limit: u64 },
 }
 
 impl StoreError {

@@ -82,7 +82,7 @@ impl DocumentRepository for MemoryDocuments {
         let previous = doc.clone();
         doc.status = o.status;
         doc.size = o.size;
-        doc.sha256 = Some(o.sha256.clone());
+        doc.sha256 = o.sha256.clone();
         doc.detected_format = o.detected_format.clone();
         doc.reason_code = o.reason_code.clone();
         doc.reason_message = o.reason_message.clone();
@@ -315,9 +315,7 @@ impl ObjectStore for MemoryObjects {
             .map(|o| o.body)
             .ok_or_else(|| StoreError::Permanent(format!("no object at {key} {version_id:?}")))?;
         if body.len() as u64 > max_bytes {
-            return Err(StoreError::Permanent(format!(
-                "object exceeds {max_bytes} bytes"
-            )));
+            return Err(StoreError::TooLarge { limit: max_bytes });
         }
         std::fs::write(dest, &body).map_err(|e| StoreError::Transient(e.to_string()))?;
         Ok(DownloadedObject {

@@ -29,7 +29,8 @@ pub struct ProcessingOutcome {
     pub document_id: String,
     pub status: DocumentStatus,
     pub size: u64,
-    pub sha256: String,
+    /// None when the object was never read (larger than the processor takes).
+    pub sha256: Option<String>,
     pub detected_format: Option<String>,
     pub reason_code: Option<String>,
     pub reason_message: Option<String>,
@@ -82,9 +83,32 @@ pub trait AuditRepository: Send + Sync {
     fn put(&self, event: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
+/// What a permissions-table lookup found. A row that exists but cannot be
+/// read as a key record is `Malformed`, not a storage failure: the caller
+/// must deny it (retrying cannot fix it), whereas a `StoreError` means the
+/// store could not answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyLookup {
+    Missing,
+    Found(ApiKeyRecord),
+    /// The row's problem, for logs (names the attribute, never its value).
+    Malformed(String),
+}
+
 pub trait KeyRepository: Send + Sync {
     fn get(&self, key_hash: &str)
         -> impl Future<Output = StoreResult<Option<ApiKeyRecord>>> + Send;
+    /// Like `get`, but tells a malformed row apart from a storage failure.
+    /// The default cannot (it only sees `get`'s result); adapters that can
+    /// detect malformed rows override it.
+    fn lookup(&self, key_hash: &str) -> impl Future<Output = StoreResult<KeyLookup>> + Send {
+        async move {
+            Ok(match self.get(key_hash).await? {
+                Some(record) => KeyLookup::Found(record),
+                None => KeyLookup::Missing,
+            })
+        }
+    }
     /// Creates the record; `Conflict` if the hash exists.
     fn create(&self, record: &ApiKeyRecord) -> impl Future<Output = StoreResult<()>> + Send;
     fn list(&self) -> impl Future<Output = StoreResult<Vec<ApiKeyRecord>>> + Send;
@@ -105,6 +129,14 @@ pub struct ObjectMetadata {
     pub content_type: String,
     /// Stored as `x-amz-meta-*`.
     pub user: BTreeMap<String, String>,
+}
+
+/// Response headers a presigned GET makes S3 send instead of the stored ones
+/// (`response-content-disposition`, `response-content-type`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHeaders {
+    pub content_disposition: String,
+    pub content_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +190,33 @@ pub trait ObjectStore: Send + Sync {
         version_id: Option<&str>,
         expires_in: Duration,
     ) -> impl Future<Output = StoreResult<String>> + Send;
+    /// A presigned GET for one object version whose response carries
+    /// `headers` instead of the object's stored Content-Type and
+    /// Content-Disposition. The default appends them to `presign_get`'s URL
+    /// as query parameters, which is only right for a store whose URLs are
+    /// not signed over the query (the in-memory store): a store that signs
+    /// its URLs must override it so the overrides are part of the signature.
+    fn presign_download(
+        &self,
+        key: &str,
+        version_id: Option<&str>,
+        expires_in: Duration,
+        headers: &ResponseHeaders,
+    ) -> impl Future<Output = StoreResult<String>> + Send {
+        async move {
+            let url = self.presign_get(key, version_id, expires_in).await?;
+            let enc = |v: &str| {
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                    .to_string()
+            };
+            let sep = if url.contains('?') { '&' } else { '?' };
+            Ok(format!(
+                "{url}{sep}response-content-disposition={}&response-content-type={}",
+                enc(&headers.content_disposition),
+                enc(&headers.content_type)
+            ))
+        }
+    }
     /// A presigned POST for exactly `key`. With `content_md5` (base64 of the
     /// 16-byte MD5 digest of the file), the form carries it and the policy
     /// pins it, so S3 only accepts those bytes.

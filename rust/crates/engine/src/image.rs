@@ -77,7 +77,7 @@ pub fn inspect(
         Format::Jpeg => jpeg(src, limits, deadline)?,
         Format::Gif => gif(src, limits, deadline)?,
         Format::Tiff => tiff(src, limits, deadline)?,
-        Format::Webp => webp(src, limits)?,
+        Format::Webp => webp(src, limits, deadline)?,
         _ => return Err(Rejection::new(Reason::Unsupported, "not an image")),
     };
     Ok(meta)
@@ -588,7 +588,7 @@ fn tiff(src: &dyn Source, limits: &Limits, deadline: &Deadline) -> Result<Metada
     Ok(meta)
 }
 
-fn webp(src: &dyn Source, limits: &Limits) -> Result<Metadata, Rejection> {
+fn webp(src: &dyn Source, limits: &Limits, deadline: &Deadline) -> Result<Metadata, Rejection> {
     const F: Format = Format::Webp;
     let len = src.len();
     let head = read_exact(src, F, 0, 30)?;
@@ -632,6 +632,7 @@ fn webp(src: &dyn Source, limits: &Limits) -> Result<Metadata, Rejection> {
     // Walk the chunk list so a lying chunk size is caught.
     let mut pos = 12u64;
     while pos < len {
+        deadline.check()?;
         let c = read_exact(src, F, pos, 8)?;
         let size = u32::from_le_bytes([c[4], c[5], c[6], c[7]]) as u64;
         pos += 8 + size + (size & 1);

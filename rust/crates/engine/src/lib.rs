@@ -11,6 +11,7 @@ mod budget;
 mod detect;
 mod format;
 mod image;
+mod json;
 mod pdf;
 mod source;
 mod text;

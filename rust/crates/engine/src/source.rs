@@ -107,3 +107,49 @@ impl io::Read for Cursor<'_> {
         Ok(n)
     }
 }
+
+/// The one way streaming parsers read a document: fixed-size chunks, with the
+/// wall-clock budget checked before every read, so neither memory nor time
+/// depends on what the document claims about itself.
+pub struct Chunks<'a> {
+    cursor: Cursor<'a>,
+    buf: Vec<u8>,
+    deadline: &'a crate::budget::Deadline,
+    /// Offset of the first byte of the chunk last returned.
+    pub offset: u64,
+}
+
+impl<'a> Chunks<'a> {
+    pub fn new(
+        src: &'a dyn Source,
+        start: u64,
+        chunk: usize,
+        deadline: &'a crate::budget::Deadline,
+    ) -> Self {
+        Chunks {
+            cursor: Cursor::new(src, start, src.len()),
+            buf: vec![0u8; chunk],
+            deadline,
+            offset: start,
+        }
+    }
+
+    /// The next chunk, `None` at the end of the document.
+    pub fn next_chunk(&mut self) -> Result<Option<&[u8]>, crate::verdict::Rejection> {
+        use io::Read;
+        self.deadline.check()?;
+        self.offset = self.cursor.pos;
+        let mut filled = 0;
+        while filled < self.buf.len() {
+            let n = self
+                .cursor
+                .read(&mut self.buf[filled..])
+                .map_err(crate::verdict::Rejection::io)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        Ok((filled > 0).then(|| &self.buf[..filled]))
+    }
+}

@@ -6,9 +6,8 @@ use crate::format::{Declared, Format};
 use crate::source::{Cursor, Source};
 use crate::verdict::{Limits, Metadata, Reason, Rejection};
 use quick_xml::events::Event;
-use serde::Deserialize;
 use serde_json::json;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 
 const CHUNK: usize = 1 << 20;
 
@@ -255,21 +254,71 @@ fn json_check(
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<(), Rejection> {
-    deadline.check()?;
-    let reader = BufReader::with_capacity(256 * 1024, Cursor::new(src, start, src.len()));
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    // Skip recurses through deserialize_any, so serde_json's own recursion
-    // limit (128 levels) bounds nesting; `text_max_depth` documents it.
-    debug_assert!(limits.text_max_depth <= 128);
-    Skip::deserialize(&mut de)
-        .and_then(|_| de.end())
-        .map_err(|e| {
-            reject(
-                "json",
-                Reason::Malformed,
-                format!("the JSON is not well-formed: {e}"),
-            )
-        })
+    crate::json::check(src, start, limits.text_max_depth, deadline)
+}
+
+/// The largest single XML event (a text node, comment, CDATA section, tag or
+/// processing instruction) the checker buffers; larger ones are `too_complex`.
+pub const XML_MAX_EVENT: usize = 4 << 20;
+/// The longest element name accepted (quick-xml keeps open names for end-tag
+/// checks, so this and the depth limit bound that stack).
+const XML_MAX_NAME: usize = 64 << 10;
+/// Bytes between deadline checks while an event streams in.
+const XML_CHECK_EVERY: usize = 256 << 10;
+
+/// The adapter quick-xml reads through: it counts the bytes of the event
+/// being read and refuses to hand over more once the event exceeds
+/// [`XML_MAX_EVENT`], and checks the deadline as bytes stream past, so one
+/// huge text node or comment can cost neither unbounded memory nor time.
+struct Guarded<'a, R> {
+    inner: R,
+    deadline: &'a Deadline,
+    event_bytes: usize,
+    unchecked: usize,
+    tripped: Option<Rejection>,
+}
+
+impl<R: BufRead> Guarded<'_, R> {
+    fn trip(&mut self, why: Rejection) -> std::io::Error {
+        self.tripped = Some(why);
+        std::io::Error::other("inspection limit reached")
+    }
+}
+
+impl<R: BufRead> Read for Guarded<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> std::io::BufRead for Guarded<'_, R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.event_bytes > XML_MAX_EVENT {
+            let why = reject(
+                "xml",
+                Reason::TooComplex,
+                format!("an XML node is larger than {XML_MAX_EVENT} bytes"),
+            );
+            return Err(self.trip(why));
+        }
+        if self.unchecked >= XML_CHECK_EVERY {
+            self.unchecked = 0;
+            if let Err(why) = self.deadline.check() {
+                return Err(self.trip(why));
+            }
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.event_bytes += n;
+        self.unchecked += n;
+        self.inner.consume(n);
+    }
 }
 
 fn xml_check(
@@ -278,22 +327,36 @@ fn xml_check(
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<u64, Rejection> {
+    deadline.check()?;
     let reader = BufReader::with_capacity(256 * 1024, Cursor::new(src, start, src.len()));
-    let mut xml = quick_xml::Reader::from_reader(reader);
+    let mut xml = quick_xml::Reader::from_reader(Guarded {
+        inner: reader,
+        deadline,
+        event_bytes: 0,
+        unchecked: 0,
+        tripped: None,
+    });
     xml.config_mut().check_end_names = true;
     let mut buf = Vec::new();
-    let (mut depth, mut elements, mut roots) = (0u32, 0u64, 0u32);
+    let (mut depth, mut elements, mut roots, mut events) = (0u32, 0u64, 0u32, 0u64);
     loop {
-        if elements % 4096 == 0 {
+        events += 1;
+        if events % 1024 == 0 {
             deadline.check()?;
         }
-        let event = xml.read_event_into(&mut buf).map_err(|e| {
-            reject(
-                "xml",
-                Reason::Malformed,
-                format!("the XML is not well-formed: {e}"),
-            )
-        })?;
+        xml.get_mut().event_bytes = 0;
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(e) => {
+                return Err(xml.get_mut().tripped.take().unwrap_or_else(|| {
+                    reject(
+                        "xml",
+                        Reason::Malformed,
+                        format!("the XML is not well-formed: {e}"),
+                    )
+                }))
+            }
+        };
         match event {
             Event::DocType(_) => {
                 return Err(reject(
@@ -302,7 +365,7 @@ fn xml_check(
                     "XML with a DOCTYPE is refused (entity expansion)",
                 ));
             }
-            Event::Start(_) => {
+            Event::Start(e) => {
                 if depth == 0 {
                     roots += 1;
                 }
@@ -313,6 +376,13 @@ fn xml_check(
                         "xml",
                         Reason::TooComplex,
                         format!("XML nests deeper than {} levels", limits.text_max_depth),
+                    ));
+                }
+                if e.name().as_ref().len() > XML_MAX_NAME {
+                    return Err(reject(
+                        "xml",
+                        Reason::TooComplex,
+                        format!("an XML element name is longer than {XML_MAX_NAME} bytes"),
                     ));
                 }
             }
@@ -352,39 +422,63 @@ fn xml_check(
     Ok(elements)
 }
 
-/// RFC 4180 CSV: every record must have as many fields as the header.
+/// Most columns a CSV header may have.
+pub const CSV_MAX_COLUMNS: u64 = 16_384;
+/// Most bytes the header record (the first line) may take.
+pub const CSV_MAX_HEADER: u64 = 1 << 20;
+/// Header names reported in the metadata.
+const CSV_HEADER_NAMES: usize = 256;
+
+fn csv_too_complex(msg: String) -> Rejection {
+    reject("csv", Reason::TooComplex, msg)
+}
+
+/// RFC 4180 CSV: every record must have as many fields as the header. The
+/// header is capped at [`CSV_MAX_HEADER`] bytes and [`CSV_MAX_COLUMNS`]
+/// columns (`too_complex` beyond), and only its first names are kept, so
+/// memory does not depend on what the file holds.
 fn csv_check(
     src: &dyn Source,
     start: u64,
     deadline: &Deadline,
 ) -> Result<(u64, Vec<String>), Rejection> {
-    let mut reader = Cursor::new(src, start, src.len());
-    let mut buf = vec![0u8; CHUNK];
+    let mut chunks = crate::source::Chunks::new(src, start, CHUNK, deadline);
     let (mut in_quotes, mut fields, mut record) = (false, 1u64, 0u64);
     let mut header: Vec<String> = Vec::new();
     let mut field = Vec::new();
     let mut columns = 0u64;
+    let mut header_bytes = 0u64;
     let mut record_has_data = false;
     let mut prev_quote = false;
-    loop {
-        deadline.check()?;
-        let n = read_full(&mut reader, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        for &b in &buf[..n] {
+    let name = |field: &[u8]| {
+        String::from_utf8_lossy(field)
+            .trim_end_matches('\r')
+            .trim()
+            .to_string()
+    };
+    while let Some(chunk) = chunks.next_chunk()? {
+        for &b in chunk {
+            if record == 0 {
+                header_bytes += 1;
+                if header_bytes > CSV_MAX_HEADER {
+                    return Err(csv_too_complex(format!(
+                        "the CSV header is longer than {CSV_MAX_HEADER} bytes"
+                    )));
+                }
+            }
+            let keep = record == 0 && header.len() < CSV_HEADER_NAMES;
             if in_quotes {
                 if b == b'"' {
                     in_quotes = false;
                     prev_quote = true;
-                } else if record == 0 {
+                } else if keep {
                     field.push(b);
                 }
                 continue;
             }
             match b {
                 b'"' => {
-                    if prev_quote && record == 0 {
+                    if prev_quote && keep {
                         field.push(b'"');
                     }
                     in_quotes = true;
@@ -393,18 +487,22 @@ fn csv_check(
                 b',' => {
                     fields += 1;
                     if record == 0 {
-                        header.push(String::from_utf8_lossy(&field).trim().to_string());
+                        if fields > CSV_MAX_COLUMNS {
+                            return Err(csv_too_complex(format!(
+                                "the CSV header has more than {CSV_MAX_COLUMNS} columns"
+                            )));
+                        }
+                        if keep {
+                            header.push(name(&field));
+                        }
                         field.clear();
                     }
                 }
                 b'\n' => {
                     if record == 0 {
-                        header.push(
-                            String::from_utf8_lossy(&field)
-                                .trim_end_matches('\r')
-                                .trim()
-                                .to_string(),
-                        );
+                        if keep {
+                            header.push(name(&field));
+                        }
                         field.clear();
                         columns = fields;
                     } else if (record_has_data || fields > 1) && fields != columns {
@@ -424,7 +522,7 @@ fn csv_check(
                 b'\r' => {}
                 _ => {
                     record_has_data = true;
-                    if record == 0 {
+                    if keep {
                         field.push(b);
                     }
                 }
@@ -440,7 +538,9 @@ fn csv_check(
         ));
     }
     if record == 0 {
-        header.push(String::from_utf8_lossy(&field).trim().to_string());
+        if header.len() < CSV_HEADER_NAMES {
+            header.push(name(&field));
+        }
         columns = fields;
     } else if (record_has_data || fields > 1) && fields != columns {
         return Err(reject(
@@ -452,52 +552,5 @@ fn csv_check(
             ),
         ));
     }
-    header.truncate(256);
     Ok((columns, header))
-}
-
-/// Walks any JSON value without keeping it. Unlike `IgnoredAny` (which skips
-/// iteratively), it recurses, so serde_json's recursion limit applies.
-struct Skip;
-
-impl<'de> Deserialize<'de> for Skip {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SkipVisitor)
-    }
-}
-
-struct SkipVisitor;
-
-impl<'de> serde::de::Visitor<'de> for SkipVisitor {
-    type Value = Skip;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_unit<E>(self) -> Result<Skip, E> {
-        Ok(Skip)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
-        while seq.next_element::<Skip>()?.is_some() {}
-        Ok(Skip)
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
-        while map.next_entry::<Skip, Skip>()?.is_some() {}
-        Ok(Skip)
-    }
 }

@@ -17,6 +17,11 @@ use std::io::Read;
 const ZIP: &str = "zip";
 /// Metadata parts are small; larger ones are not parsed.
 const MAX_META_PART: u64 = 1 << 20;
+/// Largest central directory accepted: 10,000 entries with long names fit
+/// in a few MiB; a larger one is `too_complex` before anything is read.
+pub const MAX_CENTRAL_DIRECTORY: u64 = 16 << 20;
+/// Largest one central directory entry can be (three 16-bit lengths).
+const MAX_CD_ENTRY: u64 = 46 + 3 * 0xffff;
 
 fn reject(reason: Reason, msg: impl Into<String>) -> Rejection {
     Rejection::new(reason, msg).detected(ZIP)
@@ -83,10 +88,24 @@ pub fn inspect(
             "the central directory does not end where the end record says",
         ));
     }
-    let cd = src
-        .read_range(cd_offset, cd_size as usize)
-        .map_err(Rejection::io)?;
-    let entries = parse_central_directory(&cd, total_entries, deadline)?;
+    // Never allocate what the end record claims: the directory is bounded by
+    // the file (checked above), by what its entry count can occupy and by a
+    // cap, and is then read one entry at a time.
+    if cd_size > total_entries * MAX_CD_ENTRY {
+        return Err(reject(
+            Reason::Malformed,
+            format!("the central directory is {cd_size} bytes, more than {total_entries} entries can take"),
+        ));
+    }
+    if cd_size > MAX_CENTRAL_DIRECTORY {
+        return Err(reject(
+            Reason::TooComplex,
+            format!(
+                "the central directory is {cd_size} bytes; the limit is {MAX_CENTRAL_DIRECTORY}"
+            ),
+        ));
+    }
+    let entries = parse_central_directory(src, cd_offset, cd_size, total_entries, deadline)?;
     check_entries(&entries, limits)?;
     check_layout(src, &entries, cd_offset, deadline)?;
 
@@ -111,46 +130,51 @@ pub fn inspect(
     Ok((format, meta))
 }
 
+/// Reads the central directory entry by entry with bounded positional reads.
 fn parse_central_directory(
-    cd: &[u8],
+    src: &dyn Source,
+    cd_offset: u64,
+    cd_size: u64,
     count: u64,
     deadline: &Deadline,
 ) -> Result<Vec<Entry>, Rejection> {
+    let corrupt = || reject(Reason::Malformed, "the central directory is corrupt");
+    let cd_end = cd_offset + cd_size;
     let mut entries = Vec::with_capacity(count.min(10_000) as usize);
-    let mut p = 0usize;
+    let mut p = cd_offset;
     for _ in 0..count {
         deadline.check()?;
-        if p + 46 > cd.len() || &cd[p..p + 4] != b"PK\x01\x02" {
-            return Err(reject(
-                Reason::Malformed,
-                "the central directory is corrupt",
-            ));
+        if p + 46 > cd_end {
+            return Err(corrupt());
         }
-        let (name_len, extra_len, comment_len) = (
-            le16(cd, p + 28) as usize,
-            le16(cd, p + 30) as usize,
-            le16(cd, p + 32) as usize,
-        );
+        let h = src.read_range(p, 46).map_err(Rejection::io)?;
+        if h.len() < 46 || &h[..4] != b"PK\x01\x02" {
+            return Err(corrupt());
+        }
+        let (name_len, extra_len, comment_len) = (le16(&h, 28), le16(&h, 30), le16(&h, 32));
         let end = p + 46 + name_len + extra_len + comment_len;
-        if end > cd.len() {
-            return Err(reject(
-                Reason::Malformed,
-                "the central directory is corrupt",
-            ));
+        if end > cd_end {
+            return Err(corrupt());
         }
-        let name = String::from_utf8_lossy(&cd[p + 46..p + 46 + name_len]).into_owned();
+        let raw_name = src
+            .read_range(p + 46, name_len as usize)
+            .map_err(Rejection::io)?;
+        if raw_name.len() as u64 != name_len {
+            return Err(corrupt());
+        }
+        let name = String::from_utf8_lossy(&raw_name).into_owned();
         entries.push(Entry {
             name,
-            flags: le16(cd, p + 8),
-            method: le16(cd, p + 10),
-            crc: le32(cd, p + 16) as u32,
-            compressed: le32(cd, p + 20),
-            uncompressed: le32(cd, p + 24),
-            local_offset: le32(cd, p + 42),
+            flags: le16(&h, 8),
+            method: le16(&h, 10),
+            crc: le32(&h, 16) as u32,
+            compressed: le32(&h, 20),
+            uncompressed: le32(&h, 24),
+            local_offset: le32(&h, 42),
         });
         p = end;
     }
-    if p != cd.len() {
+    if p != cd_end {
         return Err(reject(
             Reason::Malformed,
             "the central directory has trailing bytes",

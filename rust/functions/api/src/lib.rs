@@ -5,6 +5,7 @@
 //! documents unless they are admin.
 
 mod caller;
+pub mod download;
 mod request;
 mod response;
 
@@ -18,7 +19,7 @@ use docproc_core::document::{
     document_id_for, public_view, validate_content_md5, validate_document_id, validate_filename,
     validate_idempotency_key, validate_size, Document, DocumentStatus, UploadMethod,
 };
-use docproc_core::pagination::PageToken;
+use docproc_core::pagination::{PageTokenKey, TokenScope};
 use docproc_core::ports::{
     AuditRepository, DocumentRepository, ListQuery, ObjectMetadata, ObjectStore,
 };
@@ -47,6 +48,8 @@ pub struct Config {
     /// an Object Lock default retention period, where S3 refuses uploads
     /// without an integrity checksum (see `docproc_core::presign`).
     pub require_content_md5: bool,
+    /// Seals `next_token`s (see `docproc_core::pagination`).
+    pub page_token_key: PageTokenKey,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             download_url_ttl: Duration::from_secs(300),
             max_page_size: 100,
             require_content_md5: false,
+            page_token_key: PageTokenKey::derive(&["docproc", "default"]),
         }
     }
 }
@@ -375,9 +379,14 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 })?,
             None => 25,
         };
-        let start = q.first("next_token").map(PageToken::decode).transpose()?;
         let client_id = match (caller.level, q.first("client_id")) {
-            (AccessLevel::Admin, requested) => requested.map(str::to_string),
+            (AccessLevel::Admin, Some(requested)) => {
+                // It becomes a DynamoDB key condition value: same alphabet as
+                // every stored client id.
+                docproc_core::keys::validate_client_id(requested).map_err(ApiError::BadRequest)?;
+                Some(requested.to_string())
+            }
+            (AccessLevel::Admin, None) => None,
             (_, Some(other)) if other != caller.client_id => {
                 return Err(ApiError::Forbidden(
                     "only admin keys may list other clients' documents".into(),
@@ -385,10 +394,22 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             }
             _ => Some(caller.client_id.clone()),
         };
-        // A token only continues the listing it came from.
+        // A token is sealed over the listing it continues, so a tampered,
+        // truncated or foreign one is refused here and never reaches the store.
+        let scope = TokenScope {
+            client_id: client_id.as_deref(),
+            status: status.map(DocumentStatus::as_str),
+        };
+        let start = q
+            .first("next_token")
+            .map(|t| self.config.page_token_key.open(t, &scope))
+            .transpose()
+            .map_err(|e| ApiError::InvalidNextToken(e.to_string()))?;
+        // Authorization does not rest on the MAC: a token only continues its
+        // own client's listing.
         if let (Some(token), Some(client)) = (&start, &client_id) {
             if token.0.get("client_id").is_some_and(|c| c != client) {
-                return Err(ApiError::BadRequest(
+                return Err(ApiError::InvalidNextToken(
                     "next_token belongs to another listing".into(),
                 ));
             }
@@ -396,15 +417,18 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         let page = self
             .documents
             .list(&ListQuery {
-                client_id,
+                client_id: client_id.clone(),
                 status,
                 limit,
                 start,
             })
             .await?;
+        let next_token = page
+            .next
+            .map(|t| self.config.page_token_key.seal(&t, &scope));
         Ok(ok(json!({
             "documents": page.items.iter().map(public_view).collect::<Vec<_>>(),
-            "next_token": page.next.map(|t| t.encode()),
+            "next_token": next_token,
         })))
     }
 
@@ -440,13 +464,15 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         }
         // Exactly the version that was scanned (or its quarantined copy), not
         // whatever is current under the key: a later upload to the same key
-        // has not been judged yet.
+        // has not been judged yet. Served as an attachment with the detected
+        // type, never inline with the type the uploader declared.
         let url = self
             .objects
-            .presign_get(
+            .presign_download(
                 &doc.object_key,
                 doc.object_version.as_deref(),
                 self.config.download_url_ttl,
+                &download::response_headers(&doc),
             )
             .await?;
         append_event(

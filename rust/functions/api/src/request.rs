@@ -62,7 +62,20 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
         .map_err(|_| ApiError::BadRequest("content_base64 is not valid base64".into()))
 }
 
+/// Longest declared content type accepted.
+pub const MAX_CONTENT_TYPE_LEN: usize = 255;
+
 pub fn check_content_type(ct: &str) -> Result<(), ApiError> {
+    // The declared type becomes the stored object's Content-Type header and
+    // its `declared-type` metadata (a header too): parameters after `;` are
+    // not otherwise checked, so only visible ASCII and spaces are allowed
+    // (no CR/LF or other control characters in a field value, RFC 9110
+    // section 5.5).
+    if ct.len() > MAX_CONTENT_TYPE_LEN || !ct.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
+        return Err(ApiError::BadRequest(format!(
+            "content_type must be at most {MAX_CONTENT_TYPE_LEN} characters of printable ASCII"
+        )));
+    }
     match docproc_engine::Format::from_mime(ct) {
         Some(_) => Ok(()),
         None => Err(ApiError::UnsupportedMediaType(format!(

@@ -10,6 +10,8 @@ pub const RETRY_AFTER_SECONDS: &str = "1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     BadRequest(String),
+    /// A `next_token` this API did not issue for this listing (400).
+    InvalidNextToken(String),
     Forbidden(String),
     NotFound(String),
     Conflict(String),
@@ -27,6 +29,7 @@ impl ApiError {
     pub fn status_and_code(&self) -> (i64, &'static str) {
         match self {
             ApiError::BadRequest(_) => (400, "bad_request"),
+            ApiError::InvalidNextToken(_) => (400, "invalid_next_token"),
             ApiError::Forbidden(_) => (403, "forbidden"),
             ApiError::NotFound(_) => (404, "not_found"),
             ApiError::Conflict(_) => (409, "conflict"),
@@ -56,6 +59,7 @@ impl ApiError {
                 "a dependency is temporarily unavailable; retry with backoff".to_string()
             }
             ApiError::BadRequest(m)
+            | ApiError::InvalidNextToken(m)
             | ApiError::Forbidden(m)
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
@@ -90,6 +94,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Transient(m) => ApiError::Unavailable(m),
             StoreError::Conflict(m) | StoreError::Permanent(m) => ApiError::Internal(m),
+            e @ StoreError::TooLarge { .. } => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -125,7 +125,7 @@ impl World {
                 document_id: id.into(),
                 status,
                 size: 10,
-                sha256: "00".repeat(32),
+                sha256: Some("00".repeat(32)),
                 detected_format: Some("pdf".into()),
                 reason_code: (status == DocumentStatus::Rejected).then(|| "polyglot".into()),
                 reason_message: None,
@@ -240,6 +240,45 @@ async fn bad_uploads_get_clear_errors_and_store_nothing() {
     }
     assert!(w.objects.live_keys().is_empty());
     assert!(w.documents.items.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn declared_content_types_must_be_safe_as_header_values() {
+    let w = World::default();
+    let long = format!("application/pdf; x={}", "a".repeat(300));
+    for bad in [
+        "application/pdf; x=\r\nx-amz-acl: public-read",
+        "application/pdf; name=\u{e9}",
+        "application/pdf;\tx=1",
+        long.as_str(),
+    ] {
+        let (status, b) = w
+            .call(req("POST", "/documents", "read-write", "acme").body(inline(
+                "a.pdf",
+                bad,
+                b"%PDF-1.7",
+            )))
+            .await;
+        assert_eq!(status, 400, "{bad:?}: {b}");
+        let (status, b) = w
+            .call(
+                req("POST", "/documents/uploads", "read-write", "acme")
+                    .body(json!({"filename": "a.pdf", "content_type": bad, "size": 10})),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad:?}: {b}");
+    }
+    assert!(w.objects.live_keys().is_empty());
+    assert!(w.documents.items.lock().unwrap().is_empty());
+    // Parameters themselves are still fine.
+    let (status, b) = w
+        .call(req("POST", "/documents", "read-write", "acme").body(inline(
+            "a.pdf",
+            "application/pdf; charset=binary",
+            b"%PDF-1.7",
+        )))
+        .await;
+    assert_eq!(status, 201, "{b}");
 }
 
 #[tokio::test]
@@ -622,8 +661,196 @@ async fn tokens_cannot_be_replayed_against_another_client() {
         ("client_id".to_string(), "globex".to_string()),
         ("document_id".to_string(), "d0".to_string()),
     ]));
-    let (status, _) = w
+    let (status, b) = w
         .call(req("GET", "/documents", "read-only", "acme").query("next_token", &forged.encode()))
         .await;
     assert_eq!(status, 400);
+    assert_eq!(b["error"]["code"], "invalid_next_token");
+}
+
+/// The query parameters of a URL, percent-decoded.
+fn url_params(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn param(url: &str, name: &str) -> Option<String> {
+    url_params(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+#[tokio::test]
+async fn tampered_truncated_and_foreign_next_tokens_are_400_invalid_next_token() {
+    let w = World::default();
+    for _ in 0..4 {
+        w.upload("acme").await;
+        w.upload("globex").await;
+    }
+    let (status, page1) = w
+        .call(req("GET", "/documents", "read-only", "acme").query("limit", "1"))
+        .await;
+    assert_eq!(status, 200, "{page1}");
+    let token = page1["next_token"].as_str().unwrap().to_string();
+    // The genuine token continues the listing.
+    let (status, page2) = w
+        .call(
+            req("GET", "/documents", "read-only", "acme")
+                .query("limit", "3")
+                .query("next_token", &token),
+        )
+        .await;
+    assert_eq!(status, 200, "{page2}");
+    assert_eq!(page2["documents"].as_array().unwrap().len(), 3);
+
+    let (payload, mac) = token.split_once('.').expect("sealed token");
+    // The payload rewritten to start elsewhere, the MAC kept: the old code
+    // accepted any well-formed key and passed it to the store.
+    let mut key: serde_json::Map<String, Value> = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    key.insert("document_id".into(), json!("d0"));
+    let rewritten =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key).unwrap());
+    let cases = [
+        (
+            "rewritten payload",
+            format!("{rewritten}.{mac}"),
+            "read-only",
+            "acme",
+            None,
+        ),
+        (
+            "unsigned payload",
+            rewritten.clone(),
+            "read-only",
+            "acme",
+            None,
+        ),
+        (
+            "truncated",
+            token[..token.len() - 5].to_string(),
+            "read-only",
+            "acme",
+            None,
+        ),
+        ("garbage", "garbage!".to_string(), "read-only", "acme", None),
+        ("another client", token.clone(), "read-only", "globex", None),
+        (
+            "another filter",
+            token.clone(),
+            "read-only",
+            "acme",
+            Some("PENDING"),
+        ),
+        (
+            "an admin's unfiltered listing",
+            token.clone(),
+            "admin",
+            "ops",
+            None,
+        ),
+    ];
+    for (what, t, level, client, status_filter) in cases {
+        let mut r = req("GET", "/documents", level, client).query("next_token", &t);
+        if let Some(st) = status_filter {
+            r = r.query("status", st);
+        }
+        let (status, b) = w.call(r).await;
+        assert_eq!(status, 400, "{what}: {b}");
+        assert_eq!(b["error"]["code"], "invalid_next_token", "{what}: {b}");
+    }
+}
+
+#[tokio::test]
+async fn an_admins_client_filter_is_validated_before_it_reaches_the_store() {
+    let w = World::default();
+    w.upload("acme").await;
+    let (status, b) = w
+        .call(req("GET", "/documents", "admin", "ops").query("client_id", "acme"))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["documents"].as_array().unwrap().len(), 1);
+    for bad in ["../acme", "acme\nx", "", &"a".repeat(65)] {
+        let (status, b) = w
+            .call(req("GET", "/documents", "admin", "ops").query("client_id", bad))
+            .await;
+        assert_eq!(status, 400, "{bad:?}: {b}");
+        assert_eq!(b["error"]["code"], "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn downloads_are_attachments_with_a_sanitised_name_and_the_detected_type() {
+    let w = World::default();
+    // Declared text/plain; the processor detected a PDF.
+    let (status, b) = w
+        .call(req("POST", "/documents", "read-write", "acme").body(inline(
+            "q\"; x=\u{e9}.html",
+            "text/plain",
+            b"%PDF-1.7 ...",
+        )))
+        .await;
+    assert_eq!(status, 201, "{b}");
+    let id = b["document_id"].as_str().unwrap().to_string();
+    w.mark(&id, DocumentStatus::Processed).await;
+    let (status, b) = w
+        .call(req(
+            "GET",
+            &format!("/documents/{id}/content"),
+            "read-only",
+            "acme",
+        ))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let url = b["url"].as_str().unwrap();
+    assert_eq!(
+        param(url, "response-content-disposition").as_deref(),
+        Some("attachment; filename=\"q__ x__.html\""),
+        "{url}"
+    );
+    assert_eq!(
+        param(url, "response-content-type").as_deref(),
+        Some("application/pdf"),
+        "{url}"
+    );
+
+    // Quarantined content (admin only) is never typed as what it claims.
+    let rejected = w.upload("acme").await;
+    w.mark(&rejected, DocumentStatus::Rejected).await;
+    let (status, b) = w
+        .call(req(
+            "GET",
+            &format!("/documents/{rejected}/content"),
+            "admin",
+            "ops",
+        ))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let url = b["url"].as_str().unwrap();
+    assert_eq!(
+        param(url, "response-content-type").as_deref(),
+        Some("application/octet-stream"),
+        "{url}"
+    );
+    assert_eq!(
+        param(url, "response-content-disposition").as_deref(),
+        Some("attachment; filename=\"a.pdf\""),
+        "{url}"
+    );
 }

@@ -8,9 +8,9 @@ use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerResponse,
 };
 use aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
-use docproc_core::access::{allowed_method_arns, stage_arn};
+use docproc_core::access::{allowed_method_arns, MethodArn};
 use docproc_core::keys::{decide, hash_key, key_id_of_hash, DenyReason, KeyDecision};
-use docproc_core::ports::KeyRepository;
+use docproc_core::ports::{KeyLookup, KeyRepository};
 use docproc_core::StoreError;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -19,9 +19,13 @@ pub const API_KEY_HEADER: &str = "x-api-key";
 
 pub type Response = ApiGatewayCustomAuthorizerResponse;
 
-/// Decides one request. A denial is a normal outcome (a Deny policy); only a
-/// storage failure is an error, so API Gateway answers 500 and nothing is
-/// cached.
+pub mod row;
+pub mod table;
+
+/// Decides one request. A denial is a normal outcome (a Deny policy), and so
+/// is a malformed permissions row (retrying cannot fix it). Only a storage
+/// failure (throttling, outage) is an error: API Gateway then answers 500
+/// and caches nothing, so a transient failure never becomes a cached Deny.
 pub async fn authorize<K: KeyRepository>(
     keys: &K,
     request: &ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -50,8 +54,19 @@ pub async fn authorize<K: KeyRepository>(
         None => (KeyDecision::Deny(DenyReason::MissingKey), None),
         Some(k) => {
             let hash = hash_key(k);
-            let record = keys.get(&hash).await?;
-            (decide(record.as_ref(), now), Some(hash))
+            let decision = match keys.lookup(&hash).await? {
+                KeyLookup::Found(record) => decide(Some(&record), now),
+                KeyLookup::Missing => decide(None, now),
+                KeyLookup::Malformed(problem) => {
+                    tracing::error!(
+                        key_id = key_id_of_hash(&hash),
+                        problem,
+                        "malformed permissions row; denying"
+                    );
+                    KeyDecision::Deny(DenyReason::MalformedRecord)
+                }
+            };
+            (decision, Some(hash))
         }
     };
     let key_id = key_hash
@@ -59,9 +74,10 @@ pub async fn authorize<K: KeyRepository>(
         .map(key_id_of_hash)
         .unwrap_or("-")
         .to_string();
-    let stage = stage_arn(&method_arn);
+    // Parsed from the left: the request path may contain `:`.
+    let stage = MethodArn::parse(&method_arn).map(|m| m.stage_arn());
 
-    let response = match (&decision, stage) {
+    let response = match (&decision, &stage) {
         (KeyDecision::Allow { client_id, level }, Some(stage)) => {
             tracing::info!(outcome = "allow", reason = "valid_key", key_id, client_id, level = %level, method, path, source_ip, "authorization");
             build(
@@ -96,7 +112,7 @@ pub async fn authorize<K: KeyRepository>(
                 "authorization"
             );
             // Deny the whole stage: the cached policy then covers every route.
-            let resource = stage.map(|s| format!("{s}/*/*")).unwrap_or(method_arn);
+            let resource = stage.map_or(method_arn, |s| format!("{s}/*/*"));
             deny(&resource, reason.as_str())
         }
     };
@@ -142,7 +158,58 @@ mod tests {
     use docproc_core::access::AccessLevel;
     use docproc_core::keys::{ApiKeyRecord, KeyStatus};
     use docproc_core::memory::MemoryKeys;
+    use docproc_core::ports::StoreResult;
+    use row::{lookup_from_row, Attr, Row};
+    use std::collections::HashMap;
     use time::macros::datetime;
+
+    type RowEdit = Box<dyn FnOnce(&mut Row)>;
+
+    /// Raw permission rows, read like the DynamoDB adapter reads them.
+    #[derive(Default)]
+    struct RowKeys {
+        rows: HashMap<String, Row>,
+    }
+
+    impl KeyRepository for RowKeys {
+        async fn get(&self, _: &str) -> StoreResult<Option<ApiKeyRecord>> {
+            unreachable!("the authorizer uses lookup")
+        }
+        async fn lookup(&self, key_hash: &str) -> StoreResult<KeyLookup> {
+            Ok(lookup_from_row(self.rows.get(key_hash), key_hash))
+        }
+        async fn create(&self, _: &ApiKeyRecord) -> StoreResult<()> {
+            unreachable!()
+        }
+        async fn list(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+            unreachable!()
+        }
+        async fn set_status(&self, _: &str, _: KeyStatus) -> StoreResult<()> {
+            unreachable!()
+        }
+        async fn set_expiry(&self, _: &str, _: &str) -> StoreResult<()> {
+            unreachable!()
+        }
+    }
+
+    fn row(edit: impl FnOnce(&mut Row)) -> RowKeys {
+        let hash = hash_key("dpk_secret");
+        let mut row: Row = [
+            ("key_hash", hash.as_str()),
+            ("key_id", key_id_of_hash(&hash)),
+            ("client_id", "acme"),
+            ("level", "admin"),
+            ("status", "active"),
+            ("created_at", "2026-01-01T00:00:00Z"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Attr::S(v.to_string())))
+        .collect();
+        edit(&mut row);
+        RowKeys {
+            rows: HashMap::from([(hash, row)]),
+        }
+    }
 
     const NOW: OffsetDateTime = datetime!(2026-06-01 00:00 UTC);
     const STAGE: &str = "arn:aws:execute-api:us-east-1:123456789012:abc123/dev";
@@ -268,6 +335,72 @@ mod tests {
             assert_eq!(r.context["reason"], reason);
             assert_eq!(r.usage_identifier_key, None);
         }
+    }
+
+    #[tokio::test]
+    async fn malformed_rows_are_denied_on_the_whole_stage_not_errors() {
+        // A well-formed row is allowed through the same path.
+        let r = authorize(
+            &row(|_| {}),
+            &event(Some("dpk_secret"), "GET", "/documents"),
+            NOW,
+        )
+        .await
+        .unwrap();
+        assert_eq!(effect_and_resources(&r).0, IamPolicyEffect::Allow);
+        let edits: Vec<RowEdit> = vec![
+            Box::new(|r| drop(r.remove("level"))),
+            Box::new(|r| drop(r.insert("level".into(), Attr::S("superuser".into())))),
+            Box::new(|r| drop(r.insert("level".into(), Attr::Other("N")))),
+            Box::new(|r| drop(r.insert("status".into(), Attr::Other("BOOL")))),
+            Box::new(|r| drop(r.insert("client_id".into(), Attr::S("acme/../x".into())))),
+            Box::new(|r| drop(r.insert("expires_at".into(), Attr::S("soon".into())))),
+            // Read as "never expires" by the old adapter: an expired key allowed.
+            Box::new(|r| drop(r.insert("expires_at".into(), Attr::Other("N")))),
+        ];
+        for edit in edits {
+            let keys = row(edit);
+            let r = authorize(&keys, &event(Some("dpk_secret"), "GET", "/documents"), NOW)
+                .await
+                .expect("a malformed row is a denial, not an error");
+            let (effect, resources) = effect_and_resources(&r);
+            assert_eq!(effect, IamPolicyEffect::Deny);
+            assert_eq!(resources, vec![format!("{STAGE}/*/*")]);
+            assert_eq!(r.context["reason"], "malformed_record");
+            assert_eq!(r.usage_identifier_key, None);
+        }
+    }
+
+    #[tokio::test]
+    async fn colons_in_the_request_path_still_get_the_stage_wide_policy() {
+        let keys = keys_with(AccessLevel::ReadOnly, KeyStatus::Active, None).await;
+        for path in [
+            "/documents/x:y/z/w",
+            "/documents/a:b",
+            "/documents/d1:/audit",
+        ] {
+            let r = authorize(&keys, &event(Some("dpk_secret"), "GET", path), NOW)
+                .await
+                .unwrap();
+            let (effect, resources) = effect_and_resources(&r);
+            assert_eq!(effect, IamPolicyEffect::Allow, "{path}");
+            assert!(
+                resources.contains(&format!("{STAGE}/GET/documents/*")),
+                "{path}: {resources:?}"
+            );
+            assert!(resources
+                .iter()
+                .all(|a| a.starts_with(&format!("{STAGE}/GET/"))));
+        }
+        // And a denial for such a path still covers the whole stage.
+        let r = authorize(
+            &keys,
+            &event(Some("dpk_wrong"), "GET", "/documents/a:b"),
+            NOW,
+        )
+        .await
+        .unwrap();
+        assert_eq!(effect_and_resources(&r).1, vec![format!("{STAGE}/*/*")]);
     }
 
     #[tokio::test]

@@ -2,10 +2,17 @@
 //! partial batch failures: processing stops at the first record that cannot
 //! be published and reports it, because Lambda retries a stream from the
 //! lowest reported sequence number (later records would be sent twice).
+//!
+//! Ids are checked before they reach SNS: a document id or client id that is
+//! not one docproc issues (an orphan object's key, say) would make the
+//! Subject or a message attribute invalid, and a record whose publish fails
+//! that way fails again on every retry, blocking the shard until its retries
+//! run out. Such a record is logged once and skipped instead.
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use docproc_core::document::DocumentStatus;
+use docproc_core::keys::validate_client_id;
 use docproc_core::ports::{Publisher, StatusChange};
 use serde_json::Value;
 
@@ -18,8 +25,60 @@ fn status(image: &Value) -> Option<DocumentStatus> {
     attr(image, "status").and_then(|s| DocumentStatus::parse(&s))
 }
 
+/// Why a record was not published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordError {
+    /// The image cannot be read (no valid status): reported for retry, and
+    /// to the on-failure destination once retries run out.
+    Malformed(String),
+    /// Its ids cannot be published safely; retrying cannot change that, so
+    /// it is logged once and skipped, never blocking the shard.
+    UnsafeIds(String),
+}
+
+/// Longest document id published. With it the Subject the SNS adapter
+/// builds (`docproc: document {id} is {STATUS}`) stays under SNS's limit.
+pub const MAX_PUBLISHED_ID_LEN: usize = 64;
+
+/// Ids that may appear in an SNS Subject: "Subjects must be UTF-8 text with
+/// no line breaks or control characters, and less than 100 characters long"
+/// (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). docproc's
+/// own ids (`d` + 31 hex) qualify; so do orphan objects' plain names. Only
+/// ASCII letters, digits and `-_.` are accepted, so the Subject is ASCII too.
+pub fn is_publishable_id(id: &str) -> bool {
+    (1..=MAX_PUBLISHED_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// An attacker-influenced value, shortened and escaped for a log line.
+fn loggable(value: &str) -> String {
+    let short: String = value.chars().take(80).collect();
+    format!("{short:?}")
+}
+
 /// The status change a stream record carries, if any.
-pub fn status_change(record: &EventRecord) -> Result<Option<StatusChange>, String> {
+pub fn status_change(record: &EventRecord) -> Result<Option<StatusChange>, RecordError> {
+    let change = read_change(record).map_err(RecordError::Malformed)?;
+    if let Some(change) = &change {
+        if !is_publishable_id(&change.document_id) {
+            return Err(RecordError::UnsafeIds(format!(
+                "document_id {} is not publishable",
+                loggable(&change.document_id)
+            )));
+        }
+        if validate_client_id(&change.client_id).is_err() {
+            return Err(RecordError::UnsafeIds(format!(
+                "client_id {} is not a valid client id",
+                loggable(&change.client_id)
+            )));
+        }
+    }
+    Ok(change)
+}
+
+fn read_change(record: &EventRecord) -> Result<Option<StatusChange>, String> {
     if record.event_name == "REMOVE" {
         return Ok(None);
     }
@@ -52,7 +111,16 @@ pub async fn notify<P: Publisher>(publisher: &P, event: &Event) -> DynamoDbEvent
                 .map(|()| Some(change))
                 .map_err(|e| e.to_string()),
             Ok(None) => Ok(None),
-            Err(e) => Err(e),
+            Err(RecordError::UnsafeIds(problem)) => {
+                tracing::error!(
+                    sequence_number = sequence,
+                    event_id = record.event_id,
+                    problem,
+                    "status change not published: unsafe ids; skipped (retrying cannot fix it)"
+                );
+                Ok(None)
+            }
+            Err(RecordError::Malformed(e)) => Err(e),
         };
         match result {
             Ok(Some(change)) => tracing::info!(
@@ -156,6 +224,62 @@ mod tests {
         // The retry (from 201) publishes both.
         assert!(notify(&p, &ev).await.batch_item_failures.is_empty());
         assert_eq!(p.published.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn records_with_unsafe_ids_are_skipped_once_without_blocking_the_shard() {
+        let p = MemoryPublisher::default();
+        let valid = "d0123456789abcdef0123456789abcde";
+        let orphan = "scan-2026.pdf";
+        let with_id = |seq: &str, field: &str, id: &str| {
+            let mut r = record(seq, "MODIFY", Some("PENDING"), "REJECTED");
+            r["dynamodb"]["NewImage"][field] = json!({"S": id});
+            r
+        };
+        let long = "x".repeat(200);
+        let ev = event(vec![
+            with_id("400", "document_id", "evil\nSubject: spoofed"),
+            with_id("401", "document_id", "r\u{e9}sum\u{e9}.pdf"),
+            with_id("402", "document_id", &long),
+            with_id("403", "client_id", "acme\r\nx"),
+            with_id("404", "document_id", valid),
+            with_id("405", "document_id", orphan),
+        ]);
+        let r = notify(&p, &ev).await;
+        assert!(
+            r.batch_item_failures.is_empty(),
+            "nothing is retried: {:?}",
+            r.batch_item_failures
+        );
+        let published = p.published.lock().unwrap();
+        let ids: Vec<_> = published.iter().map(|c| c.document_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![valid, orphan],
+            "the valid records after them are published"
+        );
+    }
+
+    #[test]
+    fn publishable_ids_keep_the_sns_subject_within_its_documented_limits() {
+        // The subject docproc_aws::sns::SnsPublisher builds.
+        let longest = "a".repeat(MAX_PUBLISHED_ID_LEN);
+        assert!(is_publishable_id(&longest));
+        for status in DocumentStatus::ALL {
+            let subject = format!("docproc: document {longest} is {status}");
+            assert!(subject.len() < 100, "{subject}");
+            assert!(subject.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
+        }
+        for bad in [
+            "",
+            "a\nb",
+            "a\rb",
+            "caf\u{e9}",
+            "a b",
+            &"a".repeat(MAX_PUBLISHED_ID_LEN + 1),
+        ] {
+            assert!(!is_publishable_id(bad), "{bad:?}");
+        }
     }
 
     #[tokio::test]

@@ -14,13 +14,17 @@ use aws_lambda_events::s3::S3Event;
 use docproc_core::audit::{append_event, NewAuditEvent};
 use docproc_core::document::{normalize_sequencer, Document, DocumentStatus, UploadMethod};
 use docproc_core::ports::{
-    AuditRepository, DocumentRepository, ObjectStore, OutcomeWrite, ProcessingOutcome,
+    AuditRepository, DocumentRepository, DownloadedObject, ObjectStore, OutcomeWrite,
+    ProcessingOutcome,
 };
 use docproc_core::s3key::{decode_event_key, parse_incoming_key, quarantine_key};
 use docproc_core::{time_fmt, StoreError};
-use docproc_engine::{Declared, FileSource, Limits, Verdict};
+use docproc_engine::{Declared, FileSource, Limits, Reason, Rejection, Source, Verdict};
 use serde_json::json;
 use std::path::PathBuf;
+
+/// The engine entry point (a seam so tests can make it fail).
+pub type Inspector = fn(&dyn Source, &Declared, &Limits) -> Verdict;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -28,6 +32,8 @@ pub struct Config {
     pub max_document_bytes: u64,
     pub scratch_dir: PathBuf,
     pub limits: Limits,
+    /// `docproc_engine::inspect` outside tests.
+    pub inspector: Inspector,
 }
 
 /// One object version to process, from whichever event source.
@@ -156,6 +162,8 @@ pub fn versions_from_s3_event(event: &S3Event) -> Result<Vec<ObjectVersion>, Pro
 /// What `Processor::finish` completes for one recorded object version.
 struct Finish<'a> {
     key: &'a str,
+    /// Where the record says the document's bytes are kept.
+    recorded_key: &'a str,
     version_id: Option<&'a str>,
     reason: Option<String>,
     detail: serde_json::Value,
@@ -223,6 +231,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                         document_id,
                         Finish {
                             key: &object.key,
+                            recorded_key: &document.object_key,
                             version_id: object.version_id.as_deref(),
                             reason: document.reason_code.clone(),
                             detail,
@@ -237,32 +246,14 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             }
         }
 
-        let scratch = tempfile::NamedTempFile::new_in(&self.config.scratch_dir)?;
-        let downloaded = self
-            .objects
-            .download(
-                &object.key,
-                object.version_id.as_deref(),
-                scratch.path(),
-                self.config.max_document_bytes,
-            )
-            .await?;
-        let declared = Declared::new(document.filename.clone(), document.declared_type.clone());
-        let limits = self.config.limits.clone();
-        let path = scratch.path().to_path_buf();
-        let verdict = tokio::task::spawn_blocking(move || {
-            FileSource::open(&path).map(|src| docproc_engine::inspect(&src, &declared, &limits))
-        })
-        .await
-        .map_err(|e| ProcessError::Scratch(std::io::Error::other(e)))??;
-        drop(scratch);
+        let (verdict, downloaded) = self.inspect(document_id, object, &document).await?;
 
         let now = time_fmt::format(time_fmt::now());
         let mut outcome = ProcessingOutcome {
             document_id: document_id.to_string(),
             status: DocumentStatus::Processed,
-            size: downloaded.size,
-            sha256: downloaded.sha256.clone(),
+            size: downloaded.as_ref().map_or(0, |d| d.size),
+            sha256: downloaded.map(|d| d.sha256),
             detected_format: None,
             reason_code: None,
             reason_message: None,
@@ -277,6 +268,13 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             Verdict::Accepted { format, metadata } => {
                 outcome.detected_format = Some(format.name().to_string());
                 outcome.metadata = Some(serde_json::Value::Object(metadata.clone()));
+            }
+            // Never read, so never copied (CopyObject takes at most 5 GB): the
+            // original stays where it is, recorded as the document's object.
+            Verdict::Rejected(r) if r.reason == Reason::TooLarge => {
+                outcome.status = DocumentStatus::Rejected;
+                outcome.reason_code = Some(r.reason.as_str().to_string());
+                outcome.reason_message = Some(r.message.clone());
             }
             Verdict::Rejected(r) => {
                 outcome.status = DocumentStatus::Rejected;
@@ -310,6 +308,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             document_id,
             Finish {
                 key: &object.key,
+                recorded_key: &outcome.object_key,
                 version_id: object.version_id.as_deref(),
                 reason: outcome.reason_code.clone(),
                 detail,
@@ -317,7 +316,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             },
         )
         .await?;
-        tracing::info!(document_id, client_id, status = %outcome.status, reason = outcome.reason_code, sha256 = outcome.sha256, size = outcome.size, "document processed");
+        tracing::info!(document_id, client_id, status = %outcome.status, reason = outcome.reason_code, sha256 = ?outcome.sha256, size = outcome.size, "document processed");
         Ok(match outcome.reason_code {
             None => Outcome::Processed {
                 document_id: document_id.to_string(),
@@ -327,6 +326,66 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                 reason,
             },
         })
+    }
+
+    /// Downloads the object version to scratch space and runs the engine on
+    /// it. An object larger than the processor takes is a `too_large`
+    /// verdict without a download (retrying cannot make it fit).
+    async fn inspect(
+        &self,
+        document_id: &str,
+        object: &ObjectVersion,
+        document: &Document,
+    ) -> Result<(Verdict, Option<DownloadedObject>), ProcessError> {
+        let scratch = tempfile::NamedTempFile::new_in(&self.config.scratch_dir)?;
+        let downloaded = match self
+            .objects
+            .download(
+                &object.key,
+                object.version_id.as_deref(),
+                scratch.path(),
+                self.config.max_document_bytes,
+            )
+            .await
+        {
+            Ok(d) => d,
+            Err(StoreError::TooLarge { limit }) => {
+                let message = format!("the document is larger than {limit} bytes, the most the processor takes; it is kept unprocessed");
+                return Ok((
+                    Verdict::Rejected(Rejection::new(Reason::TooLarge, message)),
+                    None,
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let declared = Declared::new(document.filename.clone(), document.declared_type.clone());
+        let limits = self.config.limits.clone();
+        let path = scratch.path().to_path_buf();
+        let inspector = self.config.inspector;
+        let inspection = tokio::task::spawn_blocking(move || {
+            FileSource::open(&path).map(|src| inspector(&src, &declared, &limits))
+        })
+        .await;
+        let verdict = match inspection {
+            Ok(opened) => opened?,
+            // A panic inside the engine is a bug that this document triggers
+            // deterministically: retrying would only move it to the DLQ. It
+            // becomes a verdict (the document is kept in quarantine) and an
+            // error log to fix the engine by.
+            Err(e) if e.is_panic() => {
+                tracing::error!(
+                    document_id,
+                    key = object.key,
+                    "the engine panicked on this document"
+                );
+                Verdict::Rejected(Rejection::new(
+                    Reason::Malformed,
+                    "internal error: the document could not be inspected (kept in quarantine for review)",
+                ))
+            }
+            Err(e) => return Err(ProcessError::Scratch(std::io::Error::other(e))),
+        };
+        Ok((verdict, Some(downloaded)))
     }
 
     /// The side effects after a recorded outcome: one audit event per object
@@ -347,7 +406,9 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             Some(&format!("{action}:{}", f.sequencer)),
         )
         .await?;
-        if f.reason.is_none() {
+        // Accepted documents, and rejected ones kept where they were uploaded
+        // (too large to copy), stay in incoming/.
+        if f.reason.is_none() || f.recorded_key == f.key {
             return Ok(());
         }
         let Some(version_id) = f.version_id else {

@@ -21,6 +21,7 @@ async fn main() -> Result<(), Error> {
         max_document_bytes,
         scratch_dir: std::env::temp_dir(),
         limits,
+        inspector: docproc_engine::inspect,
     };
     let (documents_table, audit_table) = (required("DOCUMENTS_TABLE")?, required("AUDIT_TABLE")?);
     let (bucket, kms_key) = (

@@ -46,6 +46,7 @@ async fn world(file: &str, filename: &str, declared: &str) -> World {
             max_document_bytes: 1 << 30,
             scratch_dir: std::env::temp_dir(),
             limits: Limits::default(),
+            inspector: docproc_engine::inspect,
         },
     };
     let key = format!("incoming/acme/{DOC}");
@@ -445,4 +446,77 @@ async fn a_permanently_refused_cleanup_is_audited_and_the_verdict_stands() {
         vec![("rejected", "zip_unsafe_path"), ("cleanup", "failed")]
     );
     assert_eq!(verify_chain(DOC, &trail), Ok(2));
+}
+
+fn panicking_engine(
+    _: &dyn docproc_engine::Source,
+    _: &docproc_engine::Declared,
+    _: &Limits,
+) -> docproc_engine::Verdict {
+    panic!("engine bug triggered by this document")
+}
+
+#[tokio::test]
+async fn an_engine_panic_is_a_verdict_not_a_retry() {
+    // A panic recurs on every retry of the same document: it must become a
+    // rejection (document kept in quarantine), not an error that ends in the DLQ.
+    let mut w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    w.config.inspector = panicking_engine;
+    let out = w
+        .run(&event(&format!("incoming/acme/{DOC}"), "v1", "0A"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Rejected {
+            document_id: DOC.into(),
+            reason: "malformed".into()
+        }]
+    );
+    let d = w.doc().await;
+    assert_eq!(d.status, DocumentStatus::Rejected);
+    assert!(d.reason_message.unwrap().contains("internal error"));
+    assert_eq!(
+        w.objects
+            .get(&d.object_key, d.object_version.as_deref())
+            .map(|o| o.body),
+        Some(corpus("one-page.pdf"))
+    );
+}
+
+#[tokio::test]
+async fn an_object_larger_than_the_processor_takes_is_a_too_large_verdict_kept_in_place() {
+    // Retrying cannot make it fit: a verdict, never an error that ends in the
+    // DLQ, and the original is kept (never read, so never copied or deleted).
+    let mut w = world("one-page.pdf", "q.pdf", "application/pdf").await;
+    w.config.max_document_bytes = 100;
+    let key = format!("incoming/acme/{DOC}");
+    let out = w.run(&event(&key, "v1", "0A")).await.unwrap();
+    assert_eq!(
+        out,
+        vec![Outcome::Rejected {
+            document_id: DOC.into(),
+            reason: "too_large".into()
+        }]
+    );
+    let d = w.doc().await;
+    assert_eq!(d.status, DocumentStatus::Rejected);
+    assert_eq!(d.sha256, None, "never read, so no digest is claimed");
+    assert!(d.reason_message.unwrap().contains("larger than 100 bytes"));
+    assert_eq!(
+        (d.object_key.as_str(), d.object_version.as_deref()),
+        (key.as_str(), Some("v1"))
+    );
+    assert_eq!(
+        w.objects.get(&key, Some("v1")).map(|o| o.body),
+        Some(corpus("one-page.pdf"))
+    );
+    // A redelivery changes nothing and still deletes nothing.
+    assert_eq!(
+        w.run(&event(&key, "v1", "0A")).await.unwrap(),
+        vec![Outcome::Duplicate {
+            document_id: DOC.into()
+        }]
+    );
+    assert!(w.objects.get(&key, Some("v1")).is_some());
 }
