@@ -250,9 +250,10 @@ resource "aws_api_gateway_gateway_response" "this" {
   response_type = each.key
   status_code   = each.value.status
   response_templates = {
-    # messageString is already a quoted JSON string. A body that fails its
-    # model says which field and rule failed: validationErrorString names them.
-    "application/json" = each.key == "BAD_REQUEST_BODY" ? "{\"error\":{\"code\":\"${each.value.code}\",\"message\":\"$context.error.validationErrorString\"}}" : "{\"error\":{\"code\":\"${each.value.code}\",\"message\":$context.error.messageString}}"
+    # messageString is already a quoted JSON string. validationErrorString
+    # (which names the failing field) is inserted unescaped and contains
+    # double quotes, so it cannot be embedded in a JSON body safely.
+    "application/json" = "{\"error\":{\"code\":\"${each.value.code}\",\"message\":$context.error.messageString}}"
   }
 }
 

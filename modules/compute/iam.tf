@@ -67,8 +67,10 @@ locals {
         resources = [var.tables.documents_arn, local.documents_indexes]
       },
       {
+        # Appends read the trail's anchor (GetItem) and write event, anchor
+        # and dedupe claim in one TransactWriteItems, authorized as PutItem.
         sid       = "AuditTable"
-        actions   = ["dynamodb:Query", "dynamodb:PutItem"]
+        actions   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]
         resources = [var.tables.audit_arn]
       },
       {
@@ -99,8 +101,10 @@ locals {
         resources = [var.tables.documents_arn]
       },
       {
+        # Appends read the trail's anchor (GetItem) and write event, anchor
+        # and dedupe claim in one TransactWriteItems, authorized as PutItem.
         sid       = "AuditTable"
-        actions   = ["dynamodb:Query", "dynamodb:PutItem"]
+        actions   = ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]
         resources = [var.tables.audit_arn]
       },
       {

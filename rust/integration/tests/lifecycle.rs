@@ -520,6 +520,83 @@ async fn keys_upload_process_notify_download_delete_and_audit() {
 }
 
 #[tokio::test]
+async fn audit_appends_are_transactions_with_an_anchor_and_dedupe_claims() {
+    use docproc_core::audit::{append_event, verify_anchored, AuditHead, NewAuditEvent};
+    use docproc_core::ports::Appended;
+    let p = platform().await;
+    let note = |i: u64| NewAuditEvent::new("ops", "note", "success", json!({"i": i}));
+    for i in 0..3 {
+        append_event(&p.audit, "trail-a", note(i), None)
+            .await
+            .unwrap();
+    }
+    let head = p.audit.head("trail-a").await.unwrap().unwrap();
+    assert_eq!(head.seq, 3);
+    let trail = p.audit.trail("trail-a").await.unwrap();
+    assert_eq!(verify_anchored("trail-a", &trail, Some(&head)), Ok(3));
+    assert_eq!(
+        p.audit
+            .page("trail-a", 1, 1)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        [2]
+    );
+
+    // Two writers sealed against the same anchor: one transaction wins, the
+    // other is a Conflict and writes nothing (no event, anchor unchanged).
+    let first = note(10).seal_after("trail-a", Some(&head), "2026-11-28T00:00:00Z".into());
+    let second = note(11).seal_after("trail-a", Some(&head), "2026-11-28T00:00:01Z".into());
+    assert_eq!(
+        p.audit.append(&first, None).await.unwrap(),
+        Appended::Stored
+    );
+    assert!(p
+        .audit
+        .append(&second, None)
+        .await
+        .unwrap_err()
+        .is_conflict());
+    assert_eq!(
+        p.audit.head("trail-a").await.unwrap(),
+        Some(AuditHead::of(&first))
+    );
+    assert_eq!(p.audit.trail("trail-a").await.unwrap().len(), 4);
+
+    // A dedupe key claims one event; the same key again returns it.
+    let a = append_event(&p.audit, "trail-a", note(20), Some("msg-1"))
+        .await
+        .unwrap();
+    let b = append_event(&p.audit, "trail-a", note(21), Some("msg-1"))
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(p.audit.trail("trail-a").await.unwrap().len(), 5);
+
+    // Deleting the newest event leaves a valid chain that the anchor refutes.
+    aws_sdk_dynamodb::Client::new(&p.sdk)
+        .delete_item()
+        .table_name("audit")
+        .key("document_id", AttributeValue::S("trail-a".into()))
+        .key("seq", AttributeValue::N("5".into()))
+        .send()
+        .await
+        .unwrap();
+    let trail = p.audit.trail("trail-a").await.unwrap();
+    assert_eq!(verify_chain("trail-a", &trail), Ok(4));
+    let head = p.audit.head("trail-a").await.unwrap();
+    assert_eq!(
+        verify_anchored("trail-a", &trail, head.as_ref()),
+        Err(TamperError::Truncated {
+            expected: 5,
+            found: 4
+        })
+    );
+}
+
+#[tokio::test]
 async fn presigned_post_upload_and_hostile_document_quarantine() {
     let p = platform().await;
     let docx = corpus("zip-slip.docx");

@@ -2,13 +2,13 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
-use docproc_core::audit::AuditEvent;
+use docproc_core::audit::{AuditEvent, AuditHead};
 use docproc_core::document::{Document, DocumentStatus, UploadMethod};
 use docproc_core::keys::{ApiKeyRecord, KeyStatus};
 use docproc_core::pagination::{Page, PageToken};
 use docproc_core::ports::{
-    AuditRepository, DocumentRepository, KeyRepository, ListQuery, OutcomeWrite, ProcessingOutcome,
-    StoreResult,
+    Appended, AuditRepository, DocumentRepository, KeyRepository, ListQuery, OutcomeWrite,
+    ProcessingOutcome, StoreResult,
 };
 use docproc_core::StoreError;
 use std::collections::HashMap;
@@ -501,18 +501,54 @@ impl DynamoAudit {
     }
 }
 
-impl AuditRepository for DynamoAudit {
-    async fn trail(&self, document_id: &str) -> StoreResult<Vec<AuditEvent>> {
+/// The anchor and dedupe claims live in the audit table beside the events,
+/// at sequence number 0 (events start at 1): the anchor under the trail's
+/// own id, each claim under `<trail>#dedupe#<key>`. One TransactWriteItems
+/// writes the event, moves the anchor and makes the claim, or none of them
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html).
+const ANCHOR_SEQ: u64 = 0;
+
+fn dedupe_partition(document_id: &str, dedupe: &str) -> String {
+    format!("{document_id}#dedupe#{dedupe}")
+}
+
+impl DynamoAudit {
+    async fn get(&self, partition: &str, seq: u64) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("document_id", s(partition))
+            .key("seq", n(seq))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(out.item().cloned())
+    }
+
+    async fn query(
+        &self,
+        document_id: &str,
+        after: u64,
+        limit: Option<u32>,
+    ) -> StoreResult<Vec<AuditEvent>> {
         let mut events = Vec::new();
         let mut start: Option<Item> = None;
         loop {
+            let remaining = limit.map(|l| l.saturating_sub(events.len() as u32));
+            if remaining == Some(0) {
+                return Ok(events);
+            }
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("document_id = :d")
+                .key_condition_expression("document_id = :d AND seq > :after")
                 .expression_attribute_values(":d", s(document_id))
+                .expression_attribute_values(":after", n(after))
                 .consistent_read(true)
+                .set_limit(remaining.map(|r| r as i32))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -526,9 +562,36 @@ impl AuditRepository for DynamoAudit {
             }
         }
     }
+}
 
-    async fn put(&self, e: &AuditEvent) -> StoreResult<()> {
-        let item = Item::from([
+impl AuditRepository for DynamoAudit {
+    async fn trail(&self, document_id: &str) -> StoreResult<Vec<AuditEvent>> {
+        self.query(document_id, ANCHOR_SEQ, None).await
+    }
+
+    async fn page(
+        &self,
+        document_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        self.query(document_id, after.max(ANCHOR_SEQ), Some(limit))
+            .await
+    }
+
+    async fn head(&self, document_id: &str) -> StoreResult<Option<AuditHead>> {
+        let Some(item) = self.get(document_id, ANCHOR_SEQ).await? else {
+            return Ok(None);
+        };
+        Ok(Some(AuditHead {
+            seq: get_n(&item, "head_seq").ok_or_else(|| malformed(&self.table, "head_seq"))?,
+            hash: get_s(&item, "head_hash").ok_or_else(|| malformed(&self.table, "head_hash"))?,
+        }))
+    }
+
+    async fn append(&self, e: &AuditEvent, dedupe: Option<&str>) -> StoreResult<Appended> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let event = Item::from([
             ("document_id".to_string(), s(&e.document_id)),
             ("seq".to_string(), n(e.seq)),
             ("at".to_string(), s(&e.at)),
@@ -539,6 +602,77 @@ impl AuditRepository for DynamoAudit {
             ("prev_hash".to_string(), s(&e.prev_hash)),
             ("hash".to_string(), s(&e.hash)),
         ]);
-        put_if_absent(&self.client, &self.table, item, "seq").await
+        let anchor = Item::from([
+            ("document_id".to_string(), s(&e.document_id)),
+            ("seq".to_string(), n(ANCHOR_SEQ)),
+            ("head_seq".to_string(), n(e.seq)),
+            ("head_hash".to_string(), s(&e.hash)),
+        ]);
+        let put = |item: Item, condition: &str| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|err| StoreError::Permanent(format!("audit append request: {err}")))
+        };
+        let mut anchor_put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(anchor));
+        // The anchor moves only from the event's predecessor: a concurrent
+        // writer that appended first makes this transaction fail (Conflict).
+        anchor_put = if e.seq == 1 {
+            anchor_put.condition_expression("attribute_not_exists(document_id)")
+        } else {
+            anchor_put
+                .condition_expression("head_seq = :previous")
+                .expression_attribute_values(":previous", n(e.seq - 1))
+        };
+        let anchor_put = anchor_put
+            .build()
+            .map(|p| TransactWriteItem::builder().put(p).build())
+            .map_err(|err| StoreError::Permanent(format!("audit append request: {err}")))?;
+        let mut items = vec![put(event, "attribute_not_exists(seq)")?, anchor_put];
+        if let Some(d) = dedupe {
+            let claim = Item::from([
+                (
+                    "document_id".to_string(),
+                    s(dedupe_partition(&e.document_id, d)),
+                ),
+                ("seq".to_string(), n(ANCHOR_SEQ)),
+                ("event_seq".to_string(), n(e.seq)),
+            ]);
+            items.push(put(claim, "attribute_not_exists(document_id)")?);
+        }
+        let written = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(classify);
+        match written {
+            Ok(_) => Ok(Appended::Stored),
+            Err(StoreError::Conflict(why)) => {
+                // Lost to a concurrent append, or the dedupe key is taken.
+                let claimed = match dedupe {
+                    Some(d) => {
+                        self.get(&dedupe_partition(&e.document_id, d), ANCHOR_SEQ)
+                            .await?
+                    }
+                    None => None,
+                };
+                let Some(seq) = claimed.as_ref().and_then(|c| get_n(c, "event_seq")) else {
+                    return Err(StoreError::Conflict(why));
+                };
+                let existing = self
+                    .get(&e.document_id, seq)
+                    .await?
+                    .ok_or_else(|| malformed(&self.table, "dedupe claim without its event"))?;
+                Ok(Appended::Duplicate(self.event_from(&existing)?))
+            }
+            Err(other) => Err(other),
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! The per-document audit trail. Each event carries the hash of the previous
-//! one, so a verifier detects modified, removed or reordered events.
+//! one, so a verifier detects modified, removed or reordered events; an
+//! anchor (the last event's sequence number and hash, moved in the same
+//! transaction as every append) makes removing events from the end
+//! detectable too.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,6 +26,22 @@ pub struct AuditEvent {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// The anchor of a trail: where its last event is, and what it hashes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl AuditHead {
+    pub fn of(event: &AuditEvent) -> Self {
+        AuditHead {
+            seq: event.seq,
+            hash: event.hash.clone(),
+        }
+    }
 }
 
 /// What a caller wants to append; the chain fields are computed.
@@ -51,8 +70,13 @@ impl NewAuditEvent {
 
     /// Seals the event after `previous` (None for the first event).
     pub fn seal(self, document_id: &str, previous: Option<&AuditEvent>, at: String) -> AuditEvent {
-        let (seq, prev_hash) = match previous {
-            Some(p) => (p.seq + 1, p.hash.clone()),
+        self.seal_after(document_id, previous.map(AuditHead::of).as_ref(), at)
+    }
+
+    /// Seals the event after the trail's anchor (None for the first event).
+    pub fn seal_after(self, document_id: &str, head: Option<&AuditHead>, at: String) -> AuditEvent {
+        let (seq, prev_hash) = match head {
+            Some(h) => (h.seq + 1, h.hash.clone()),
             None => (1, GENESIS_HASH.to_string()),
         };
         let mut event = AuditEvent {
@@ -108,6 +132,12 @@ pub enum TamperError {
     Modified { seq: u64 },
     #[error("event {seq}: previous-hash link is broken (an earlier event was removed, replaced or reordered)")]
     BrokenLink { seq: u64 },
+    #[error("the trail has events but no anchor (the anchor was removed)")]
+    Unanchored,
+    #[error("the trail ends at event {found} but its anchor says {expected}: events were removed from the end")]
+    Truncated { expected: u64, found: u64 },
+    #[error("the last event does not hash to the anchor (the end of the trail was replaced)")]
+    AnchorMismatch,
 }
 
 /// Verifies a whole trail, in stored order. Returns the number of events.
@@ -142,10 +172,42 @@ pub fn verify_chain(document_id: &str, events: &[AuditEvent]) -> Result<usize, T
     Ok(events.len())
 }
 
-/// Appends an event to a document's trail. Concurrent writers race on the
-/// sequence number; the loser re-reads the head and tries again. When
-/// `dedupe` is given and an event already carries it (a redelivered
-/// message), nothing is appended and the existing event is returned.
+/// Verifies a whole trail against its anchor: the chain must be intact and
+/// end exactly where the anchor says, with the anchor's hash.
+pub fn verify_anchored(
+    document_id: &str,
+    events: &[AuditEvent],
+    head: Option<&AuditHead>,
+) -> Result<usize, TamperError> {
+    let Some(head) = head else {
+        return Err(if events.is_empty() {
+            TamperError::Empty
+        } else {
+            TamperError::Unanchored
+        });
+    };
+    let count = match verify_chain(document_id, events) {
+        Err(TamperError::Empty) => 0,
+        other => other?,
+    };
+    let last = events.last();
+    if count as u64 != head.seq {
+        return Err(TamperError::Truncated {
+            expected: head.seq,
+            found: count as u64,
+        });
+    }
+    if last.map(|e| &e.hash) != Some(&head.hash) {
+        return Err(TamperError::AnchorMismatch);
+    }
+    Ok(count)
+}
+
+/// Appends an event to a document's trail, reading only its anchor.
+/// Concurrent writers race on the anchor; the loser re-reads it and tries
+/// again. When `dedupe` is given and an earlier event claimed it (a
+/// redelivered message, a repeated read in the same window), nothing is
+/// appended and that event is returned.
 pub async fn append_event<R: crate::ports::AuditRepository>(
     repo: &R,
     document_id: &str,
@@ -158,25 +220,15 @@ pub async fn append_event<R: crate::ports::AuditRepository>(
         map.insert("dedupe".into(), serde_json::Value::String(d.to_string()));
     }
     for _ in 0..ATTEMPTS {
-        let trail = repo.trail(document_id).await?;
-        if let Some(d) = dedupe {
-            let already = trail.iter().find(|e| {
-                serde_json::from_str::<serde_json::Value>(&e.detail)
-                    .ok()
-                    .and_then(|v| v.get("dedupe").cloned())
-                    == Some(serde_json::Value::String(d.to_string()))
-            });
-            if let Some(existing) = already {
-                return Ok(existing.clone());
-            }
-        }
-        let sealed = event.clone().seal(
+        let head = repo.head(document_id).await?;
+        let sealed = event.clone().seal_after(
             document_id,
-            trail.last(),
+            head.as_ref(),
             crate::time_fmt::format(crate::time_fmt::now()),
         );
-        match repo.put(&sealed).await {
-            Ok(()) => return Ok(sealed),
+        match repo.append(&sealed, dedupe).await {
+            Ok(crate::ports::Appended::Stored) => return Ok(sealed),
+            Ok(crate::ports::Appended::Duplicate(existing)) => return Ok(existing),
             Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e),
         }
@@ -258,5 +310,44 @@ mod tests {
             })
         );
         assert_eq!(verify_chain("d1", &[]), Err(TamperError::Empty));
+    }
+
+    #[test]
+    fn truncation_at_the_end_is_detected_by_the_anchor() {
+        let t = trail(4);
+        let head = AuditHead::of(&t[3]);
+        assert_eq!(verify_anchored("d1", &t, Some(&head)), Ok(4));
+        // The last two events deleted: the chain alone still verifies...
+        assert_eq!(verify_chain("d1", &t[..2]), Ok(2));
+        // ...the anchor does not.
+        assert_eq!(
+            verify_anchored("d1", &t[..2], Some(&head)),
+            Err(TamperError::Truncated {
+                expected: 4,
+                found: 2
+            })
+        );
+        assert_eq!(
+            verify_anchored("d1", &[], Some(&head)),
+            Err(TamperError::Truncated {
+                expected: 4,
+                found: 0
+            })
+        );
+        assert_eq!(
+            verify_anchored("d1", &t, None),
+            Err(TamperError::Unanchored)
+        );
+        // The last event replaced by a re-sealed one: its hash is not the anchor's.
+        let mut replaced = t.clone();
+        replaced[3] = NewAuditEvent::new("x", "rewritten", "success", json!({})).seal(
+            "d1",
+            Some(&t[2]),
+            "2026-01-02T00:00:00Z".into(),
+        );
+        assert_eq!(
+            verify_anchored("d1", &replaced, Some(&head)),
+            Err(TamperError::AnchorMismatch)
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! In-memory implementations of the ports, for unit tests and local tools.
 //! They enforce the same conditions as the DynamoDB and S3 adapters.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditHead};
 use crate::document::{Document, DocumentStatus};
 use crate::error::StoreError;
 use crate::keys::{ApiKeyRecord, KeyStatus};
@@ -139,6 +139,9 @@ impl DocumentRepository for MemoryDocuments {
 #[derive(Debug, Default)]
 pub struct MemoryAudit {
     pub events: Mutex<BTreeMap<(String, u64), AuditEvent>>,
+    pub heads: Mutex<BTreeMap<String, AuditHead>>,
+    /// (document id, dedupe key) -> sequence number of the event that claimed it.
+    pub dedupe: Mutex<BTreeMap<(String, String), u64>>,
     pub failures: FailureInjector,
 }
 
@@ -152,18 +155,53 @@ impl AuditRepository for MemoryAudit {
             .collect())
     }
 
-    async fn put(&self, event: &AuditEvent) -> StoreResult<()> {
+    async fn page(
+        &self,
+        document_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        self.failures.check("audit.trail")?;
+        Ok(lock(&self.events)
+            .values()
+            .filter(|e| e.document_id == document_id && e.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn head(&self, document_id: &str) -> StoreResult<Option<AuditHead>> {
+        self.failures.check("audit.head")?;
+        Ok(lock(&self.heads).get(document_id).cloned())
+    }
+
+    async fn append(&self, event: &AuditEvent, dedupe: Option<&str>) -> StoreResult<Appended> {
         self.failures.check("audit.put")?;
+        // One lock order (events, heads, dedupe) keeps the three writes atomic.
         let mut events = lock(&self.events);
-        let key = (event.document_id.clone(), event.seq);
-        if events.contains_key(&key) {
+        let mut heads = lock(&self.heads);
+        let mut claims = lock(&self.dedupe);
+        let doc = event.document_id.clone();
+        if let Some(d) = dedupe {
+            if let Some(seq) = claims.get(&(doc.clone(), d.to_string())) {
+                let existing = events.get(&(doc.clone(), *seq)).cloned().ok_or_else(|| {
+                    StoreError::Permanent(format!("dedupe key {d} names a missing event"))
+                })?;
+                return Ok(Appended::Duplicate(existing));
+            }
+        }
+        let expected_previous = heads.get(&doc).map_or(0, |h| h.seq);
+        if event.seq != expected_previous + 1 || events.contains_key(&(doc.clone(), event.seq)) {
             return Err(StoreError::Conflict(format!(
-                "audit event {} #{} exists",
-                key.0, key.1
+                "audit trail {doc} moved past #{expected_previous}"
             )));
         }
-        events.insert(key, event.clone());
-        Ok(())
+        events.insert((doc.clone(), event.seq), event.clone());
+        heads.insert(doc.clone(), AuditHead::of(event));
+        if let Some(d) = dedupe {
+            claims.insert((doc, d.to_string()), event.seq);
+        }
+        Ok(Appended::Stored)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Storage and messaging ports. The Lambda handlers depend on these traits;
 //! `docproc-aws` implements them with the AWS SDK and `memory` in process.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditHead};
 use crate::document::{Document, DocumentStatus};
 use crate::error::StoreError;
 use crate::keys::{ApiKeyRecord, KeyStatus};
@@ -75,12 +75,38 @@ pub trait DocumentRepository: Send + Sync {
     fn list(&self, query: &ListQuery) -> impl Future<Output = StoreResult<Page<Document>>> + Send;
 }
 
+/// What an append did: stored the event, or found the dedupe key already
+/// used by an earlier event (returned instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    Stored,
+    Duplicate(AuditEvent),
+}
+
 pub trait AuditRepository: Send + Sync {
     /// The whole trail, ordered by sequence number.
     fn trail(&self, document_id: &str)
         -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
-    /// Stores an event; `Conflict` if its sequence number is taken.
-    fn put(&self, event: &AuditEvent) -> impl Future<Output = StoreResult<()>> + Send;
+    /// At most `limit` events with a sequence number above `after`, in order.
+    fn page(
+        &self,
+        document_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<AuditEvent>>> + Send;
+    /// The trail's anchor: sequence number and hash of its last event.
+    fn head(
+        &self,
+        document_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<AuditHead>>> + Send;
+    /// Atomically stores the event, moves the anchor to it (only from the
+    /// event's predecessor: `Conflict` when another writer got there first)
+    /// and, with `dedupe`, claims that key for it.
+    fn append(
+        &self,
+        event: &AuditEvent,
+        dedupe: Option<&str>,
+    ) -> impl Future<Output = StoreResult<Appended>> + Send;
 }
 
 /// What a permissions-table lookup found. A row that exists but cannot be

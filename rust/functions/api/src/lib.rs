@@ -14,7 +14,7 @@ pub use response::ApiError;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use docproc_core::access::{AccessLevel, Route};
-use docproc_core::audit::{append_event, verify_chain, NewAuditEvent};
+use docproc_core::audit::{append_event, verify_anchored, NewAuditEvent};
 use docproc_core::document::{
     document_id_for, public_view, validate_content_md5, validate_document_id, validate_filename,
     validate_idempotency_key, validate_size, Document, DocumentStatus, UploadMethod,
@@ -34,6 +34,12 @@ use std::time::Duration;
 
 /// API Gateway caps Lambda proxy payloads at 6 MB; base64 inflates by 4/3.
 pub const INLINE_HARD_LIMIT: u64 = 4 * 1024 * 1024;
+/// Audit events per `/audit` page: default and most.
+const AUDIT_PAGE_DEFAULT: u32 = 100;
+const AUDIT_PAGE_MAX: u32 = 500;
+/// Repeated downloads by one key within this window are one audit event, so
+/// a client polling `/content` cannot grow a trail without bound.
+const DOWNLOAD_AUDIT_WINDOW_SECS: i64 = 3600;
 /// S3's single-request upload limit, which a presigned POST is.
 pub const PRESIGNED_HARD_LIMIT: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -124,7 +130,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             Route::ListDocuments => self.list(&caller, req).await,
             Route::GetDocument => Ok(ok(public_view(&self.visible(&caller, &id).await?))),
             Route::GetContent => self.content(&caller, &id).await,
-            Route::GetAudit => self.audit_trail(&caller, &id).await,
+            Route::GetAudit => self.audit_trail(&caller, &id, req).await,
             Route::DeleteDocument => self.delete(&caller, &id).await,
         }
     }
@@ -447,10 +453,10 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 NewAuditEvent::new(
                     &caller.client_id,
                     "download",
-                    outcome,
+                    &outcome,
                     json!({"key_id": caller.key_id}),
                 ),
-                None,
+                Some(&download_window(&caller.key_id, &outcome)),
             )
             .await?;
             return Err(match doc.status {
@@ -484,7 +490,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 "success",
                 json!({"key_id": caller.key_id, "object_key": doc.object_key, "version_id": doc.object_version}),
             ),
-            None,
+            Some(&download_window(&caller.key_id, "success")),
         )
         .await?;
         Ok(ok(
@@ -492,16 +498,53 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         ))
     }
 
-    async fn audit_trail(&self, caller: &Caller, id: &str) -> Result<ApiGatewayProxyResponse> {
+    /// One page of the trail (`?after=<seq>&limit=`; Lambda responses are
+    /// capped at 6 MB, so never the whole trail at once) and the whole
+    /// trail's verification against its anchor.
+    async fn audit_trail(
+        &self,
+        caller: &Caller,
+        id: &str,
+        req: &ApiGatewayProxyRequest,
+    ) -> Result<ApiGatewayProxyResponse> {
         self.visible(caller, id).await?;
-        let events = self.audit.trail(id).await?;
-        let verification = match verify_chain(id, &events) {
+        let q = &req.query_string_parameters;
+        let after = match q.first("after") {
+            Some(a) => a.parse::<u64>().map_err(|_| {
+                ApiError::BadRequest(format!("after must be an event sequence number, not {a:?}"))
+            })?,
+            None => 0,
+        };
+        let limit = match q.first("limit") {
+            Some(l) => l
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=AUDIT_PAGE_MAX).contains(n))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "limit must be an integer from 1 to {AUDIT_PAGE_MAX}"
+                    ))
+                })?,
+            None => AUDIT_PAGE_DEFAULT,
+        };
+        let head = self.audit.head(id).await?;
+        let trail = self.audit.trail(id).await?;
+        let verification = match verify_anchored(id, &trail, head.as_ref()) {
             Ok(n) => json!({"intact": true, "events": n}),
             Err(e) => json!({"intact": false, "problem": e.to_string()}),
         };
-        Ok(ok(
-            json!({"document_id": id, "events": events, "verification": verification}),
-        ))
+        let page = self.audit.page(id, after, limit).await?;
+        let next_after = match (page.last(), &head) {
+            (Some(last), Some(h)) if last.seq < h.seq => Some(last.seq),
+            _ => None,
+        };
+        Ok(ok(json!({
+            "document_id": id,
+            "events": page,
+            "next_after": next_after,
+            "head": head,
+            "verification": verification,
+        })))
     }
 
     async fn delete(&self, caller: &Caller, id: &str) -> Result<ApiGatewayProxyResponse> {
@@ -531,4 +574,10 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         .await?;
         Ok(ok(public_view(&doc)))
     }
+}
+
+/// The dedupe key of a download event: one per key, outcome and window.
+fn download_window(key_id: &str, outcome: &str) -> String {
+    let window = time_fmt::now().unix_timestamp() / DOWNLOAD_AUDIT_WINDOW_SECS;
+    format!("download:{key_id}:{outcome}:{window}")
 }
