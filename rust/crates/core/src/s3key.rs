@@ -36,10 +36,18 @@ pub fn quarantine_key(client_id: &str, document_id: &str, sequencer: &str) -> St
 }
 
 /// Splits `incoming/<client>/<document>` into its parts.
+/// Both ids become DynamoDB keys, SNS subjects and message attributes, so
+/// a key written around the API with any other shape is not docproc's: the
+/// same alphabets the API issues (client ids as validated for keys; document
+/// ids of 1-64 letters, digits, `-` or `_`).
 pub fn parse_incoming_key(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix(INCOMING_PREFIX)?;
     let (client, document) = rest.split_once('/')?;
-    if client.is_empty() || document.is_empty() || document.contains('/') {
+    let document_ok = (1..=64).contains(&document.len())
+        && document
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if crate::keys::validate_client_id(client).is_err() || !document_ok {
         return None;
     }
     Some((client, document))
@@ -75,5 +83,27 @@ mod tests {
         assert_eq!(key("0A"), key("0A00"));
         assert_ne!(key("0A"), key("00A"));
         assert_eq!(key("00"), "quarantine/acme/doc-1/0");
+    }
+
+    #[test]
+    fn keys_with_ids_the_api_never_issues_are_not_docprocs() {
+        assert_eq!(
+            parse_incoming_key("incoming/acme/d-01_x"),
+            Some(("acme", "d-01_x"))
+        );
+        for bad in [
+            "incoming/acme/",
+            "incoming//doc",
+            "incoming/acme/a/b",
+            "incoming/acme/line\nbreak",
+            "incoming/acme/caf\u{e9}",
+            "incoming/-acme/doc",
+            "incoming/acme/doc.pdf",
+            "other/acme/doc",
+        ] {
+            assert_eq!(parse_incoming_key(bad), None, "{bad:?}");
+        }
+        let long = format!("incoming/acme/{}", "d".repeat(65));
+        assert_eq!(parse_incoming_key(&long), None);
     }
 }
