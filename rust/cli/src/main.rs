@@ -3,6 +3,7 @@
 //! the workflows themselves live in the `docproc_cli` library.
 
 mod aws;
+mod aws_account;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -10,6 +11,8 @@ use docproc_aws::dynamo::{DynamoAudit, DynamoKeys};
 use docproc_cli::config::{Platform, Source};
 use docproc_cli::dlq::{self, QueueKind, RedriveResult, Redriver};
 use docproc_cli::keys::{key_trail, parse_expiry, KeyAdmin, NewKey};
+use docproc_cli::preflight::terraform::PlanSource;
+use docproc_cli::preflight::{self, Requirements, Summary};
 use docproc_cli::OpsError;
 use docproc_core::access::AccessLevel;
 use docproc_core::audit::verify_chain;
@@ -84,7 +87,62 @@ enum Command {
     /// Check audit trails.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check the target AWS account before the first apply; print each check and its fix.
+    #[command(long_about = PREFLIGHT_HELP)]
+    Preflight {
+        /// A saved `terraform show -json <planfile>` to check, instead of planning --env.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Print JSON (the plan's requirements, every check, the counts) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Exit 4 on warnings and unknown checks too, not only on failures.
+        #[arg(long)]
+        strict: bool,
+        /// Extra arguments for `terraform plan` (with --env), after `--`.
+        #[arg(last = true, value_name = "TERRAFORM_PLAN_ARGS")]
+        plan_args: Vec<String>,
+    },
 }
+
+const PREFLIGHT_HELP: &str = "\
+Check the target AWS account before the first apply; print each check and its fix.
+
+What the environment needs comes from its own Terraform plan, so nothing is written twice: with
+--env, preflight runs `terraform plan -input=false -lock=false` in envs/<env> (after `terraform
+init`; nothing is locked or applied) and reads it with `terraform show -json`; --plan reads a
+saved `terraform show -json <planfile>` instead. The account is read, never changed, with the
+standard AWS settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...).
+
+Checks (each is pass, warn, unknown or FAIL; anything but pass comes with a fix):
+  caller               the credentials' account is the one the plan was made for
+  region               the AWS settings select the plan's region
+  lambda-concurrency   reserved concurrency + the 100 Lambda keeps unreserved fit the
+                       account's limit and its unreserved pool
+  api-gateway-logging  stage logging has the region's API Gateway CloudWatch Logs role, or the
+                       plan sets it (and would not overwrite another stack's)
+  zones                every subnet zone (matched by zone ID) exists, is available and offers
+                       every interface endpoint service the plan uses
+  interface-endpoints  interface endpoints per VPC within the quota (Service Quotas vpc
+                       L-29B6F2EB, default 50)
+  api-keys             API keys in the region within 10,000 (fixed; documented, not read)
+  usage-plans          usage plans in the region within the quota (apigateway L-E8693075,
+                       default 300)
+  cloudtrail           warns when the plan adds a trail recording management events next to an
+                       organization or multi-region trail that already does (a charged copy)
+  kms-keys             KMS keys within the default quota of 100,000 (not read)
+
+A call that is denied or that the endpoint does not implement makes its check `unknown`, with
+the error: never `pass`.
+
+Exit status: 0 when no check fails; 4 when one fails (with --strict, also when one warns or is
+unknown); 2 for usage errors; 1 when the plan cannot be made or read.
+
+Examples:
+  docproc preflight --env prod
+  docproc preflight --env prod --json
+  docproc preflight --env prod -- -var-file=extra.tfvars
+  docproc preflight --env prod --plan plan.json   # from terraform show -json plan.bin";
 
 #[derive(Subcommand)]
 enum KeysCommand {
@@ -241,6 +299,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => inspect(file, content_type, filename, max_size),
         Command::Keys(command) => keys(&Deployment::load(&cli.target).await?, command).await,
         Command::Dlq(command) => dead_letters(&Deployment::load(&cli.target).await?, command).await,
+        Command::Preflight {
+            plan,
+            json,
+            strict,
+            plan_args,
+        } => preflight(&cli.target, plan, json, strict, plan_args).await,
         Command::Audit(AuditCommand::Verify { document, key }) => {
             let trail = document
                 .or_else(|| key.map(|k| key_trail(&k)))
@@ -265,6 +329,51 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn preflight(
+    target: &Target,
+    plan: Option<PathBuf>,
+    json: bool,
+    strict: bool,
+    plan_args: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let source = match (plan, &target.env) {
+        (Some(_), _) if !plan_args.is_empty() => {
+            return Err(OpsError::Invalid(
+                "terraform plan arguments go with --env; --plan reads a finished plan".into(),
+            )
+            .into())
+        }
+        (Some(file), _) => PlanSource::File(file),
+        (None, Some(env)) => PlanSource::Env {
+            root: target.root.clone(),
+            env: env.clone(),
+            extra_args: plan_args,
+        },
+        (None, None) => {
+            return Err(OpsError::Invalid(
+                "which plan? pass --env <name> (runs terraform plan) or --plan <file> (a saved terraform show -json)"
+                    .into(),
+            )
+            .into())
+        }
+    };
+    let plan = source.load(&target.terraform, |step| eprintln!("{step}"))?;
+    let mut req = Requirements::from_plan(&plan)?;
+    if let Some(env) = &target.env {
+        req.env = Some(env.clone());
+    }
+    let sdk = docproc_aws::sdk_config().await;
+    let facts = preflight::gather(&aws_account::AwsAccount::new(&sdk), &req).await;
+    let checks = preflight::evaluate(&req, &facts);
+    if json {
+        let report = preflight::render_json(&req, &checks, strict);
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", preflight::render_table(&req, &checks));
+    }
+    Ok(ExitCode::from(Summary::of(&checks).exit_code(strict)))
 }
 
 fn inspect(

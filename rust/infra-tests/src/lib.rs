@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test harness: a failure is a test failure
 
 pub mod contracts;
+pub mod plan;
 
 use assert_cmd::Command;
 pub use docproc_integration::{repo, s3_client, Emulator, EmulatorKind};

@@ -575,8 +575,8 @@ impl AuditRepository for DynamoAudit {
         after: u64,
         limit: u32,
     ) -> StoreResult<Vec<AuditEvent>> {
-        self.query(document_id, after.max(ANCHOR_SEQ), Some(limit))
-            .await
+        // Events start at 1, so `seq > after` never returns the anchor.
+        self.query(document_id, after, Some(limit)).await
     }
 
     async fn head(&self, document_id: &str) -> StoreResult<Option<AuditHead>> {
