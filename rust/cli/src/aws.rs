@@ -63,13 +63,19 @@ impl Gateway for ApiGateway {
     }
 
     async fn delete_key(&self, gateway_key_id: &str) -> OpsResult<()> {
-        self.0
-            .delete_api_key()
-            .api_key(gateway_key_id)
-            .send()
-            .await
-            .map_err(|e| remote("apigateway", e))?;
-        Ok(())
+        match self.0.delete_api_key().api_key(gateway_key_id).send().await {
+            Ok(_) => Ok(()),
+            // Already deleted (a re-run of an interrupted revoke): the goal holds.
+            // DeleteApiKey answers NotFoundException for an unknown key
+            // (https://docs.aws.amazon.com/apigateway/latest/api/API_DeleteApiKey.html).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(remote("apigateway", e)),
+        }
     }
 }
 

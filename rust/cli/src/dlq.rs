@@ -12,8 +12,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// How long a message being redriven stays hidden from other readers.
-pub const REDRIVE_VISIBILITY_SECONDS: u32 = 300;
+/// How long a message being redriven stays hidden from other readers: longer
+/// than any synchronous invocation can take (Lambda's timeout is at most
+/// 900 s, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
+/// so a slow redrive is never picked up a second time. Messages are received
+/// one at a time, so the clock starts when that message's redrive starts.
+pub const REDRIVE_VISIBILITY_SECONDS: u32 = 960;
 const RECEIVE_BATCH: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -205,22 +209,40 @@ impl<Q: DeadLetterQueue, I: Invoker, S: StreamReader, A: AuditRepository> Redriv
                 });
             }
         } else {
+            // Failed messages stay hidden until the run ends (so the next
+            // receive reaches the others), then are released for the next attempt.
             let mut seen = BTreeSet::new();
-            'batches: while results.len() < max {
-                let want = RECEIVE_BATCH.min(max - results.len());
-                let batch = self.queue.receive(want, REDRIVE_VISIBILITY_SECONDS).await?;
-                let mut fresh = 0;
-                for message in batch {
-                    // A message that failed earlier in this run came back: release it and stop.
-                    if !seen.insert(message.message_id.clone()) || results.len() >= max {
-                        self.queue.release(&message.receipt_handle).await?;
-                        continue;
-                    }
-                    fresh += 1;
-                    results.push(self.redrive_one(&message).await);
+            let mut failures = Vec::new();
+            while results.len() < max {
+                let Some(message) = self
+                    .queue
+                    .receive(1, REDRIVE_VISIBILITY_SECONDS)
+                    .await?
+                    .into_iter()
+                    .next()
+                else {
+                    break;
+                };
+                // A message this run already tried came back (its visibility
+                // ran out): leave it for the next run.
+                if !seen.insert(message.message_id.clone()) {
+                    self.queue.release(&message.receipt_handle).await?;
+                    break;
                 }
-                if fresh == 0 {
-                    break 'batches;
+                let result = self.redrive_one(&message).await;
+                if matches!(result, RedriveResult::Failed { .. }) {
+                    failures.push((results.len(), message.receipt_handle.clone()));
+                }
+                results.push(result);
+            }
+            for (index, receipt) in failures {
+                // Visible again at once, for the next attempt; never dropped.
+                if let (Err(release), RedriveResult::Failed { error, .. }) =
+                    (self.queue.release(&receipt).await, &mut results[index])
+                {
+                    error.push_str(&format!(
+                        " (it reappears after {REDRIVE_VISIBILITY_SECONDS} s: {release})"
+                    ));
                 }
             }
         }
@@ -294,18 +316,7 @@ impl<Q: DeadLetterQueue, I: Invoker, S: StreamReader, A: AuditRepository> Redriv
         .await;
         match outcome {
             Ok(event) => RedriveResult::Redriven { event },
-            Err(e) => {
-                // Visible again at once, for the next attempt; never dropped.
-                let released = self.queue.release(&message.receipt_handle).await;
-                let mut result = failed(message, e);
-                if let (Err(release), RedriveResult::Failed { error, .. }) = (released, &mut result)
-                {
-                    error.push_str(&format!(
-                        " (it reappears after {REDRIVE_VISIBILITY_SECONDS} s: {release})"
-                    ));
-                }
-                result
-            }
+            Err(e) => failed(message, e),
         }
     }
 }
@@ -327,7 +338,11 @@ mod tests {
 
     /// An SQS queue in memory: id -> (body, hidden).
     #[derive(Default)]
-    struct FakeQueue(Mutex<BTreeMap<String, (String, bool)>>);
+    /// Messages (body, hidden) and every receive call (max, visibility).
+    struct FakeQueue(
+        Mutex<BTreeMap<String, (String, bool)>>,
+        Mutex<Vec<(usize, u32)>>,
+    );
 
     impl FakeQueue {
         fn with(bodies: &[Value]) -> Self {
@@ -346,6 +361,7 @@ mod tests {
 
     impl DeadLetterQueue for FakeQueue {
         async fn receive(&self, max: usize, visibility: u32) -> OpsResult<Vec<QueueMessage>> {
+            self.1.lock().unwrap().push((max, visibility));
             let mut q = self.0.lock().unwrap();
             let mut out = Vec::new();
             for (id, (body, hidden)) in q.iter_mut().filter(|(_, (_, h))| !h).take(max) {
@@ -535,6 +551,15 @@ mod tests {
         );
         // The failures stay, visible for the next attempt.
         assert_eq!(queue.ids(), ["m1", "m2"]);
+        // Each message was taken on its own and hidden for longer than the
+        // longest invocation Lambda allows (900 s): never redriven twice at once.
+        let receives = queue.1.lock().unwrap().clone();
+        assert!(
+            receives
+                .iter()
+                .all(|(max, visibility)| *max == 1 && *visibility > 900),
+            "{receives:?}"
+        );
         assert_eq!(queue.receive(10, 0).await.unwrap().len(), 2);
         let calls = invoker.calls.lock().unwrap().clone();
         assert_eq!(

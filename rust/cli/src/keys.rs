@@ -27,10 +27,14 @@ pub struct NewKey {
     pub description: String,
 }
 
-/// A key as created: the plaintext exists only here.
+/// A key as created: the plaintext exists only here. Once the key is
+/// stored it is always returned, even when a follow-up step (its audit
+/// event, retiring the key it replaces) failed: those are in `incomplete`,
+/// each with what to run to finish it, so the only copy is never lost.
 pub struct IssuedKey {
     pub key: String,
     pub record: ApiKeyRecord,
+    pub incomplete: Vec<String>,
 }
 
 pub struct KeyAdmin<'a, K, G, A> {
@@ -118,13 +122,25 @@ impl<K: KeyRepository, G: Gateway, A: AuditRepository> KeyAdmin<'_, K, G, A> {
             }
             return Err(e);
         }
-        self.record(
-            &record,
-            "key_created",
-            json!({"client_id": record.client_id, "level": record.level.as_str(), "tier": record.tier, "expires_at": record.expires_at}),
-        )
-        .await?;
-        Ok(IssuedKey { key, record })
+        let mut incomplete = Vec::new();
+        if let Err(e) = self
+            .record(
+                &record,
+                "key_created",
+                json!({"client_id": record.client_id, "level": record.level.as_str(), "tier": record.tier, "expires_at": record.expires_at}),
+            )
+            .await
+        {
+            incomplete.push(format!(
+                "the key works, but its key_created audit event was not written ({e}); record it by hand on trail {}",
+                key_trail(&record.key_id)
+            ));
+        }
+        Ok(IssuedKey {
+            key,
+            record,
+            incomplete,
+        })
     }
 
     /// Every key, newest first, optionally of one client (never the key values).
@@ -173,22 +189,22 @@ impl<K: KeyRepository, G: Gateway, A: AuditRepository> KeyAdmin<'_, K, G, A> {
     }
 
     /// Permanent: the key is denied and its API Gateway key deleted.
+    /// Re-runnable: a revoke that stopped midway (API Gateway or the audit
+    /// trail failed after the table denied the key) finishes when run again.
     pub async fn revoke(&self, key_id: &str) -> OpsResult<ApiKeyRecord> {
         let mut key = self.find(key_id).await?;
-        if key.status == KeyStatus::Revoked {
-            return Err(OpsError::Invalid(format!(
-                "key {key_id} is already revoked"
-            )));
-        }
         // Deny first: the permissions table is what the authorizer trusts.
-        self.keys
-            .set_status(&key.key_hash, KeyStatus::Revoked)
-            .await?;
+        if key.status != KeyStatus::Revoked {
+            self.keys
+                .set_status(&key.key_hash, KeyStatus::Revoked)
+                .await?;
+            key.status = KeyStatus::Revoked;
+        }
         if let Some(g) = &key.gateway_key_id {
+            // Deleting a key that a previous run already deleted is success.
             self.gateway.delete_key(g).await?;
         }
-        key.status = KeyStatus::Revoked;
-        self.record(&key, "key_revoked", json!({})).await?;
+        self.record_once(&key, "key_revoked").await?;
         Ok(key)
     }
 
@@ -209,6 +225,19 @@ impl<K: KeyRepository, G: Gateway, A: AuditRepository> KeyAdmin<'_, K, G, A> {
         to: KeyStatus,
     ) -> OpsResult<ApiKeyRecord> {
         let mut key = self.find(key_id).await?;
+        let enabled = to == KeyStatus::Active;
+        let action = if enabled {
+            "key_enabled"
+        } else {
+            "key_disabled"
+        };
+        if key.status == to {
+            // Already switched in the table: a previous run may have stopped
+            // before API Gateway or the audit trail; finish those (idempotent).
+            self.set_gateway(&key, enabled).await?;
+            self.record_once(&key, action).await?;
+            return Ok(key);
+        }
         if key.status != from {
             return Err(OpsError::Invalid(format!(
                 "key {key_id} is {}; only {} keys can become {}",
@@ -217,7 +246,6 @@ impl<K: KeyRepository, G: Gateway, A: AuditRepository> KeyAdmin<'_, K, G, A> {
                 to.as_str()
             )));
         }
-        let enabled = to == KeyStatus::Active;
         // Disabling denies in the table first; enabling opens the gateway
         // first: either way the key is never usable before the table says so.
         if enabled {
@@ -228,11 +256,6 @@ impl<K: KeyRepository, G: Gateway, A: AuditRepository> KeyAdmin<'_, K, G, A> {
             self.set_gateway(&key, false).await?;
         }
         key.status = to;
-        let action = if enabled {
-            "key_enabled"
-        } else {
-            "key_disabled"
-        };
         self.record(&key, action, json!({})).await?;
         Ok(key)
     }
@@ -279,21 +302,44 @@ impl<K: KeyRepository, G: Gateway, A: AuditRepository> KeyAdmin<'_, K, G, A> {
                 now,
             )
             .await?;
+        let mut issued = issued;
         // Never extend a key's life by rotating it.
         let retire_at = match old_expiry {
             Some(at) if at < now + grace => at,
             _ => now + grace,
         };
         let retire_at = time_fmt::format(retire_at);
-        self.keys.set_expiry(&old.key_hash, &retire_at).await?;
+        // The new key exists from here on: a failure below must not lose it.
+        if let Err(e) = self.keys.set_expiry(&old.key_hash, &retire_at).await {
+            issued.incomplete.push(format!(
+                "the old key {key_id} was not given its expiry {retire_at} ({e}): it keeps working; revoke it with `docproc keys revoke {key_id}` once clients use the new key"
+            ));
+            return Ok((issued, old));
+        }
         old.expires_at = Some(retire_at.clone());
-        self.record(
-            &old,
-            "key_rotated",
-            json!({"replaced_by": issued.record.key_id, "expires_at": retire_at}),
-        )
-        .await?;
+        if let Err(e) = self
+            .record(
+                &old,
+                "key_rotated",
+                json!({"replaced_by": issued.record.key_id, "expires_at": retire_at}),
+            )
+            .await
+        {
+            issued.incomplete.push(format!(
+                "the old key {key_id} expires at {retire_at}, but its key_rotated audit event was not written ({e})"
+            ));
+        }
         Ok((issued, old))
+    }
+
+    /// Appends `action` unless it is already the key trail's last event
+    /// (a re-run finishing what a previous run started).
+    async fn record_once(&self, key: &ApiKeyRecord, action: &str) -> OpsResult<()> {
+        let trail = self.audit.trail(&key_trail(&key.key_id)).await?;
+        if trail.last().is_some_and(|e| e.action == action) {
+            return Ok(());
+        }
+        self.record(key, action, json!({})).await
     }
 
     async fn record(
@@ -341,6 +387,20 @@ mod tests {
     struct FakeGateway {
         keys: Mutex<BTreeMap<String, GatewayKey>>,
         fail_usage_plan: bool,
+        /// The next delete or enable/disable fails (API Gateway unavailable).
+        fail_next_change: std::sync::atomic::AtomicBool,
+    }
+
+    impl FakeGateway {
+        fn change(&self) -> OpsResult<()> {
+            if self
+                .fail_next_change
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+            {
+                return Err(OpsError::remote("apigateway", "TooManyRequestsException"));
+            }
+            Ok(())
+        }
     }
 
     impl Gateway for FakeGateway {
@@ -359,10 +419,13 @@ mod tests {
             Ok(())
         }
         async fn set_enabled(&self, id: &str, enabled: bool) -> OpsResult<()> {
+            self.change()?;
             self.keys.lock().unwrap().get_mut(id).unwrap().2 = enabled;
             Ok(())
         }
         async fn delete_key(&self, id: &str) -> OpsResult<()> {
+            self.change()?;
+            // Like the adapter: deleting an already deleted key succeeds.
             self.keys.lock().unwrap().remove(id);
             Ok(())
         }
@@ -506,12 +569,9 @@ mod tests {
             KeyDecision::Deny(docproc_core::keys::DenyReason::Disabled)
         );
         assert!(!w.gateway.keys.lock().unwrap()["gw1"].2);
-        assert!(admin
-            .disable(&id)
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("is disabled"));
+        // Disabling again is a no-op that succeeds (re-runnable).
+        admin.disable(&id).await.unwrap();
+        assert!(!w.gateway.keys.lock().unwrap()["gw1"].2);
 
         admin.enable(&id).await.unwrap();
         assert!(matches!(
@@ -527,12 +587,8 @@ mod tests {
         );
         assert!(w.gateway.keys.lock().unwrap().is_empty());
         assert!(admin.enable(&id).await.is_err());
-        assert!(admin
-            .revoke(&id)
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("already revoked"));
+        // Revoking again succeeds and changes nothing.
+        admin.revoke(&id).await.unwrap();
 
         let trail = w.audit.trail(&key_trail(&id)).await.unwrap();
         let actions: Vec<_> = trail.iter().map(|e| e.action.as_str()).collect();
@@ -636,5 +692,123 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a date"));
+    }
+
+    /// The in-memory table, with `set_expiry` failing once.
+    struct ExpiryFailsOnce<'a>(&'a MemoryKeys, std::sync::atomic::AtomicBool);
+
+    impl KeyRepository for ExpiryFailsOnce<'_> {
+        async fn get(&self, h: &str) -> docproc_core::ports::StoreResult<Option<ApiKeyRecord>> {
+            self.0.get(h).await
+        }
+        async fn create(&self, r: &ApiKeyRecord) -> docproc_core::ports::StoreResult<()> {
+            self.0.create(r).await
+        }
+        async fn list(&self) -> docproc_core::ports::StoreResult<Vec<ApiKeyRecord>> {
+            self.0.list().await
+        }
+        async fn set_status(&self, h: &str, s: KeyStatus) -> docproc_core::ports::StoreResult<()> {
+            self.0.set_status(h, s).await
+        }
+        async fn set_expiry(&self, h: &str, at: &str) -> docproc_core::ports::StoreResult<()> {
+            if self.1.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                return Err(docproc_core::StoreError::Transient("throttled".into()));
+            }
+            self.0.set_expiry(h, at).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stored_key_is_returned_even_when_its_audit_event_fails() {
+        let w = World::new();
+        w.audit.failures.fail_next(1);
+        let issued = w
+            .admin()
+            .create(new_key("acme"), [3; 32], NOW)
+            .await
+            .unwrap();
+        assert_eq!(issued.incomplete.len(), 1, "the failed step is reported");
+        assert!(issued.incomplete[0].contains("audit"));
+        // The printed key is the stored one and it works.
+        assert!(matches!(
+            w.decision(&issued.key, NOW).await,
+            KeyDecision::Allow { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn rotation_returns_the_new_key_even_when_retiring_the_old_fails() {
+        let w = World::new();
+        let old = w
+            .admin()
+            .create(new_key("acme"), [4; 32], NOW)
+            .await
+            .unwrap();
+        let keys = ExpiryFailsOnce(&w.keys, std::sync::atomic::AtomicBool::new(true));
+        let admin = KeyAdmin {
+            keys: &keys,
+            gateway: &w.gateway,
+            audit: &w.audit,
+            actor: "ops",
+            name_prefix: "dev-docproc",
+            usage_plans: &w.plans,
+        };
+        let (issued, _) = admin
+            .rotate(&old.record.key_id, time::Duration::hours(1), [5; 32], NOW)
+            .await
+            .unwrap();
+        assert!(matches!(
+            w.decision(&issued.key, NOW).await,
+            KeyDecision::Allow { .. }
+        ));
+        assert_eq!(issued.incomplete.len(), 1);
+        assert!(
+            issued.incomplete[0].contains(&format!("docproc keys revoke {}", old.record.key_id))
+        );
+        // The old key is untouched (still valid): nothing claims it was retired.
+        assert!(matches!(
+            w.decision(&old.key, NOW + time::Duration::hours(2)).await,
+            KeyDecision::Allow { .. }
+        ));
+    }
+
+    #[tokio::test]
+    async fn revoke_and_disable_finish_when_run_again_after_api_gateway_failed() {
+        let w = World::new();
+        let a = w
+            .admin()
+            .create(new_key("acme"), [6; 32], NOW)
+            .await
+            .unwrap();
+        let gw = a.record.gateway_key_id.clone().unwrap();
+        let id = a.record.key_id.clone();
+        // The table denies the key, then API Gateway fails.
+        w.gateway
+            .fail_next_change
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(w.admin().disable(&id).await.is_err());
+        assert_eq!(
+            w.decision(&a.key, NOW).await,
+            KeyDecision::Deny(docproc_core::keys::DenyReason::Disabled)
+        );
+        assert!(
+            w.gateway.keys.lock().unwrap()[&gw].2,
+            "gateway key still enabled"
+        );
+        // Running it again finishes the job and audits it once.
+        w.admin().disable(&id).await.unwrap();
+        assert!(!w.gateway.keys.lock().unwrap()[&gw].2);
+        w.admin().disable(&id).await.unwrap();
+        // Revoke: the same, and the gateway key ends deleted.
+        w.gateway
+            .fail_next_change
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(w.admin().revoke(&id).await.is_err());
+        w.admin().revoke(&id).await.unwrap();
+        w.admin().revoke(&id).await.unwrap();
+        assert!(!w.gateway.keys.lock().unwrap().contains_key(&gw));
+        let trail = w.audit.trail(&key_trail(&id)).await.unwrap();
+        let actions: Vec<_> = trail.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["key_created", "key_disabled", "key_revoked"]);
     }
 }

@@ -15,7 +15,7 @@ use docproc_cli::preflight::terraform::PlanSource;
 use docproc_cli::preflight::{self, Requirements, Summary};
 use docproc_cli::OpsError;
 use docproc_core::access::AccessLevel;
-use docproc_core::audit::verify_chain;
+use docproc_core::audit::verify_anchored;
 use docproc_core::keys::ApiKeyRecord;
 use docproc_core::ports::AuditRepository;
 use docproc_engine::{Declared, Limits};
@@ -310,7 +310,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .or_else(|| key.map(|k| key_trail(&k)))
                 .ok_or_else(|| OpsError::Invalid("pass --document ID or --key KEY_ID".into()))?;
             let deployment = Deployment::load(&cli.target).await?;
-            let events = deployment.audit().trail(&trail).await?;
+            let audit = deployment.audit();
+            let head = audit.head(&trail).await?;
+            let events = audit.trail(&trail).await?;
             if events.is_empty() {
                 return Err(OpsError::NotFound(format!("no audit trail named {trail:?}")).into());
             }
@@ -320,10 +322,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     e.seq, e.at, e.action, e.outcome, e.actor
                 );
             }
-            let count = verify_chain(&trail, &events)
+            let count = verify_anchored(&trail, &events, head.as_ref())
                 .with_context(|| format!("audit trail {trail} failed verification"))?;
             println!(
-                "verified: {count} events, hash chain intact, head {}",
+                "verified: {count} events, hash chain intact and ending at its anchor, head {}",
                 events[count - 1].hash
             );
             Ok(ExitCode::SUCCESS)
@@ -453,6 +455,7 @@ async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> 
             };
             let issued = admin.create(request, random_key_bytes()?, now).await?;
             print_issued(&issued.key, &issued.record);
+            return Ok(report_incomplete(&issued.incomplete));
         }
         KeysCommand::List { client, json } => {
             let records = admin.list(client.as_deref()).await?;
@@ -506,9 +509,23 @@ async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> 
                 old.expires_at.as_deref().unwrap_or("-"),
                 key_trail(&old.key_id)
             );
+            return Ok(report_incomplete(&issued.incomplete));
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Follow-up steps that failed after a key was stored (and printed): said on
+/// stderr, with exit status 1 so scripts notice, while the key stays valid.
+fn report_incomplete(incomplete: &[String]) -> ExitCode {
+    for step in incomplete {
+        eprintln!("incomplete: {step}");
+    }
+    if incomplete.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn print_issued(key: &str, record: &ApiKeyRecord) {
