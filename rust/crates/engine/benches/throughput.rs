@@ -1,16 +1,21 @@
 //! Engine throughput against raw SHA-256 of the same bytes, and peak RSS for
-//! a 10 MiB and a 1 GiB document, measured in one run on one machine.
+//! a 10 MiB and a 1 GiB text document and two generated PDFs (200,000 small
+//! objects with a classic xref table; 3000 pages with content streams),
+//! measured in one run on one machine.
 //!
 //!     cargo bench -p docproc-engine --bench throughput [-- --size-mib N]
 //!
 //! Each measurement runs in a child process (this binary re-executed) so the
 //! peak RSS it reports (VmHWM) belongs to that measurement alone.
 
-use docproc_engine::{inspect, inspect_file, sha256_file, Declared, FileSource, Limits};
+use docproc_engine::{inspect, inspect_file, sha256_file, Declared, FileSource, Limits, Verdict};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+
+#[path = "../tests/support/pdfgen.rs"]
+mod pdfgen;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -41,8 +46,16 @@ fn generate(path: &Path, bytes: u64) -> std::io::Result<()> {
     out.flush()
 }
 
+fn declared_for(path: &Path) -> Declared {
+    if path.extension().is_some_and(|e| e == "pdf") {
+        Declared::new("bench.pdf", "application/pdf")
+    } else {
+        Declared::new("bench.txt", "text/plain")
+    }
+}
+
 fn child(mode: &str, path: &Path) {
-    let declared = Declared::new("bench.txt", "text/plain");
+    let declared = declared_for(path);
     let started = Instant::now();
     let detail = match mode {
         "sha256" => sha256_file(path)
@@ -62,6 +75,48 @@ fn child(mode: &str, path: &Path) {
     };
     let secs = started.elapsed().as_secs_f64();
     println!("{secs} {} {detail}", peak_rss_mib());
+}
+
+/// Rows comparing the engine with SHA-256 of the same file.
+fn report(label: &str, path: &Path, mib: f64) {
+    // Warm the page cache so every measurement reads the same way.
+    let _ = measure("sha256", path);
+    let (sha_s, sha_rss) = measure("sha256", path);
+    let mut rows = vec![("sha256 (sha2)", (sha_s, sha_rss))];
+    if let Some(secs) = openssl_seconds(path) {
+        rows.push(("openssl dgst", (secs, f64::NAN)));
+    }
+    rows.push(("engine", measure("engine", path)));
+    rows.push(("hash+engine", measure("both", path)));
+    for (mode, (secs, rss)) in rows {
+        println!(
+            "{:<18} {:<14} {:>9.3} {:>10.0} {:>12.1}% {:>14.1}",
+            label,
+            mode,
+            secs,
+            mib / secs,
+            100.0 * sha_s / secs,
+            rss
+        );
+    }
+}
+
+/// Generates a PDF and checks the engine accepts it with the right page
+/// count before anything is timed.
+fn generate_pdf(path: &Path, pages: u64, content_bytes: usize) -> f64 {
+    let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("create: {e}"));
+    let generated = pdfgen::write_pdf(
+        std::io::BufWriter::with_capacity(1 << 20, file),
+        pages,
+        content_bytes,
+    )
+    .unwrap_or_else(|e| panic!("generate pdf: {e}"));
+    let src = FileSource::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    match inspect(&src, &declared_for(path), &Limits::default()) {
+        Verdict::Accepted { metadata, .. } if metadata.get("pages") == Some(&pages.into()) => {}
+        other => panic!("generated PDF ({generated:?}) not accepted as expected: {other:?}"),
+    }
+    generated.bytes as f64 / (1u64 << 20) as f64
 }
 
 fn measure(mode: &str, path: &Path) -> (f64, f64) {
@@ -110,31 +165,18 @@ fn main() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     println!("ratios are against sha2 in this run; the engine alone excludes hashing, hash+engine is `docproc inspect`");
     println!(
-        "{:<10} {:<14} {:>9} {:>10} {:>13} {:>14}",
-        "size", "measurement", "seconds", "MiB/s", "vs sha256", "peak RSS MiB"
+        "{:<18} {:<14} {:>9} {:>10} {:>13} {:>14}",
+        "document", "measurement", "seconds", "MiB/s", "vs sha256", "peak RSS MiB"
     );
     for mib in [10, big_mib] {
         let path = dir.path().join(format!("doc-{mib}.txt"));
         generate(&path, mib << 20).unwrap_or_else(|e| panic!("generate: {e}"));
-        // Warm the page cache so every measurement reads the same way.
-        let _ = measure("sha256", &path);
-        let (sha_s, sha_rss) = measure("sha256", &path);
-        let mut rows = vec![("sha256 (sha2)", (sha_s, sha_rss))];
-        if let Some(secs) = openssl_seconds(&path) {
-            rows.push(("openssl dgst", (secs, f64::NAN)));
-        }
-        rows.push(("engine", measure("engine", &path)));
-        rows.push(("hash+engine", measure("both", &path)));
-        for (mode, (secs, rss)) in rows {
-            println!(
-                "{:<10} {:<14} {:>9.3} {:>10.0} {:>12.1}% {:>14.1}",
-                format!("{mib} MiB"),
-                mode,
-                secs,
-                mib as f64 / secs,
-                100.0 * sha_s / secs,
-                rss
-            );
-        }
+        report(&format!("{mib} MiB text"), &path, mib as f64);
     }
+    let objects = dir.path().join("objects-200k.pdf");
+    let mib = generate_pdf(&objects, 200_000, 0);
+    report(&format!("pdf 200k obj {mib:.0}M"), &objects, mib);
+    let pages = dir.path().join("pages-3000.pdf");
+    let mib = generate_pdf(&pages, 3000, 16 * 1024);
+    report(&format!("pdf 3k pages {mib:.0}M"), &pages, mib);
 }

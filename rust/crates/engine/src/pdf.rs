@@ -10,6 +10,7 @@ use crate::verdict::{Limits, Metadata, Reason, Rejection};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::sync::{Mutex, PoisonError};
 
 const PDF: &str = "pdf";
 /// Largest object body (dictionary text) parsed outside streams.
@@ -324,27 +325,102 @@ fn decode_text(raw: &[u8]) -> String {
         .to_string()
 }
 
-/// Finds `needle` at or after `from`, reading in bounded windows.
+/// Finds `needle` at or after `from`, reading in bounded windows that start
+/// small (the next object is usually a few bytes away) and grow fourfold up
+/// to 1 MiB while nothing is found, so a long run costs few reads and a short
+/// one costs little copying.
 fn find(
     src: &dyn Source,
     from: u64,
     needle: &[u8],
     deadline: &Deadline,
 ) -> Result<Option<u64>, Rejection> {
+    const FIRST_WINDOW: usize = 1 << 10;
     const WINDOW: usize = 1 << 20;
+    let finder = memchr::memmem::Finder::new(needle);
+    let mut window = FIRST_WINDOW;
     let mut pos = from;
     while pos < src.len() {
         deadline.check()?;
-        let buf = src.read_range(pos, WINDOW).map_err(Rejection::io)?;
-        if let Some(i) = memchr::memmem::find(&buf, needle) {
+        let buf = src.read_range(pos, window).map_err(Rejection::io)?;
+        if let Some(i) = finder.find(&buf) {
             return Ok(Some(pos + i as u64));
         }
-        if buf.len() < WINDOW {
+        if buf.len() < window {
             return Ok(None);
         }
-        pos += (WINDOW - needle.len()) as u64;
+        pos += (window - needle.len()) as u64;
+        window = (window * 4).min(WINDOW);
     }
     Ok(None)
+}
+
+/// Bytes of the document kept around the walker's position.
+const READ_AHEAD: usize = 64 * 1024;
+
+/// A read-ahead cache over the source for the walker's many small reads
+/// (object bodies, the bytes before `obj`, stream probes): a small read that
+/// misses refills one fixed `READ_AHEAD` buffer from its offset, larger reads
+/// go straight to the source. Memory stays flat whatever the document.
+struct ReadAhead<'a> {
+    src: &'a dyn Source,
+    /// Offset of `data[0]` in the source, and the bytes `data` cached from there.
+    cache: Mutex<(u64, Vec<u8>)>,
+}
+
+impl<'a> ReadAhead<'a> {
+    fn new(src: &'a dyn Source) -> Self {
+        ReadAhead {
+            src,
+            cache: Mutex::new((0, Vec::new())),
+        }
+    }
+}
+
+impl Source for ReadAhead<'_> {
+    fn len(&self) -> u64 {
+        self.src.len()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = (buf.len() as u64).min(self.len().saturating_sub(offset)) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        if want > READ_AHEAD / 2 {
+            return self.src.read_at(offset, buf);
+        }
+        let mut guard = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let (start, data) = &mut *guard;
+        let cached = offset >= *start && offset + want as u64 <= *start + data.len() as u64;
+        if !cached {
+            data.resize(READ_AHEAD, 0);
+            let mut filled = 0;
+            while filled < READ_AHEAD {
+                let n = match self
+                    .src
+                    .read_at(offset + filled as u64, &mut data[filled..])
+                {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // Never serve a half-filled buffer later.
+                        data.clear();
+                        return Err(e);
+                    }
+                };
+                if n == 0 {
+                    break;
+                }
+                filled += n;
+            }
+            data.truncate(filled);
+            *start = offset;
+        }
+        let from = (offset - *start) as usize;
+        let n = want.min(data.len() - from);
+        buf[..n].copy_from_slice(&data[from..from + n]);
+        Ok(n)
+    }
 }
 
 #[derive(Default)]
@@ -446,6 +522,8 @@ pub fn inspect(
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<Metadata, Rejection> {
+    let cached = ReadAhead::new(src);
+    let src: &dyn Source = &cached;
     let version = header_version(src)?;
     check_tail(src)?;
     let mut f = Findings::default();
@@ -571,11 +649,19 @@ fn object(
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<u64, Rejection> {
-    let mut window = 4096usize;
+    // Most objects are a few dozen bytes: start small and grow fourfold up to
+    // MAX_OBJECT_BODY (1 KiB * 4^5) when the object is longer.
+    let mut window = 1024usize;
     loop {
         let body = src.read_range(start, window).map_err(Rejection::io)?;
         let complete = body.len() < window;
         match dictionaries(&body, limits.pdf_max_depth, true) {
+            // A keyword cut by the window's end may be longer (`endobjx`).
+            Ok((_, Some((_, end))))
+                if !complete && end == body.len() && window < MAX_OBJECT_BODY =>
+            {
+                window *= 4
+            }
             Ok((mut dicts, Some((word, end)))) => {
                 let dict = if dicts.is_empty() {
                     None

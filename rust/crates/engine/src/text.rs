@@ -327,8 +327,195 @@ fn xml_check(
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<u64, Rejection> {
-    deadline.check()?;
     let reader = BufReader::with_capacity(256 * 1024, Cursor::new(src, start, src.len()));
+    check_xml(reader, &XmlContext::standalone(), limits, deadline)
+}
+
+/// Where the XML being checked lives: a standalone document, or one part of
+/// an office container (rejections then name the part and the container).
+pub(crate) struct XmlContext<'a> {
+    detected: &'a str,
+    part: Option<&'a str>,
+}
+
+impl<'a> XmlContext<'a> {
+    pub(crate) fn standalone() -> Self {
+        XmlContext {
+            detected: "xml",
+            part: None,
+        }
+    }
+
+    pub(crate) fn part(container: &'a str, name: &'a str) -> Self {
+        XmlContext {
+            detected: container,
+            part: Some(name),
+        }
+    }
+
+    fn reject(&self, reason: Reason, msg: impl std::fmt::Display) -> Rejection {
+        match self.part {
+            Some(part) => reject(self.detected, reason, format!("part {part:?}: {msg}")),
+            None => reject(self.detected, reason, msg.to_string()),
+        }
+    }
+}
+
+/// Carries a rejection through an `io::Error`, so a reader nested inside
+/// quick-xml (a ZIP entry being inflated) can stop it with its own verdict.
+#[derive(Debug)]
+pub(crate) struct Tripped(pub Rejection);
+
+impl std::fmt::Display for Tripped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+impl std::error::Error for Tripped {}
+
+impl Tripped {
+    pub(crate) fn io(why: Rejection) -> std::io::Error {
+        std::io::Error::other(Tripped(why))
+    }
+
+    /// The rejection an I/O error carries, if it was made by [`Tripped::io`].
+    pub(crate) fn from_io(e: &std::io::Error) -> Option<Rejection> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<Tripped>())
+            .map(|t| t.0.clone())
+    }
+}
+
+/// Namespaces whose elements browsers render and script.
+const ACTIVE_NAMESPACES: [&[u8]; 2] = [b"http://www.w3.org/2000/svg", b"http://www.w3.org/1999/xhtml"];
+/// URL schemes that run code when followed.
+const SCRIPT_SCHEMES: [&str; 5] = [
+    "javascript:",
+    "vbscript:",
+    "livescript:",
+    "vnd.sun.star.script:",
+    "macro:",
+];
+/// Content types of OOXML parts that carry macros or controls.
+const ACTIVE_CONTENT_TYPES: [&str; 3] = ["macroenabled", "vbaproject", "activex"];
+
+/// Does an attribute value start with a scripting URL scheme? Browsers ignore
+/// whitespace and control characters inside the scheme, so this does too.
+fn script_url(value: &str) -> bool {
+    let mut head = String::with_capacity(24);
+    for c in value.chars().filter(|c| !c.is_whitespace() && !c.is_control()) {
+        if head.len() >= 24 {
+            break;
+        }
+        head.push(c.to_ascii_lowercase());
+    }
+    SCRIPT_SCHEMES.iter().any(|s| head.starts_with(s))
+}
+
+/// Active-content rules for one element (start or empty tag) at `depth`.
+/// `scope` is the depth of the outermost enclosing SVG/XHTML element, where
+/// event-handler attributes run; it opens here if this element starts one.
+fn check_active(
+    e: &quick_xml::events::BytesStart<'_>,
+    depth: u32,
+    scope: &mut Option<u32>,
+    ctx: &XmlContext<'_>,
+    deadline: &Deadline,
+) -> Result<(), Rejection> {
+    let active = |what: String| ctx.reject(Reason::ActiveContent, what);
+    let qname = e.name();
+    let name = String::from_utf8_lossy(qname.as_ref());
+    let local = qname.local_name();
+    let local = local.as_ref();
+    if local.eq_ignore_ascii_case(b"script") || local.eq_ignore_ascii_case(b"foreignObject") {
+        return Err(active(format!("a <{name}> element is active content")));
+    }
+    if qname.prefix().is_some_and(|p| p.as_ref() == b"script") {
+        return Err(active(format!(
+            "a <{name}> element binds a script or macro"
+        )));
+    }
+    let mut opens = local.eq_ignore_ascii_case(b"svg") || local.eq_ignore_ascii_case(b"html");
+    let mut handler: Option<String> = None;
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    for (i, attr) in attributes.enumerate() {
+        if i % 4096 == 4095 {
+            deadline.check()?;
+        }
+        let attr = attr.map_err(|err| {
+            ctx.reject(
+                Reason::Malformed,
+                format!("the XML is not well-formed: {err}"),
+            )
+        })?;
+        let key = attr.key.as_ref();
+        let key_local = attr.key.local_name();
+        let key_local = key_local.as_ref();
+        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+            if ACTIVE_NAMESPACES.contains(&attr.value.as_ref().trim_ascii()) {
+                opens = true;
+            }
+            continue;
+        }
+        let value = attr.unescape_value().map_err(|err| {
+            ctx.reject(
+                Reason::Malformed,
+                format!("the XML is not well-formed: {err}"),
+            )
+        })?;
+        if script_url(&value) {
+            return Err(active(format!(
+                "attribute {:?} of <{name}> is a script URL",
+                String::from_utf8_lossy(key)
+            )));
+        }
+        let is_handler = key_local.len() > 2 && key_local[..2].eq_ignore_ascii_case(b"on");
+        let animates_handler = key_local == b"attributeName"
+            && value.len() > 2
+            && value.as_bytes()[..2].eq_ignore_ascii_case(b"on");
+        if handler.is_none() && (is_handler || animates_handler) {
+            handler = Some(String::from_utf8_lossy(key).into_owned());
+        }
+        if ctx.part.is_some() && key_local == b"ContentType" {
+            let lower = value.to_ascii_lowercase();
+            if ACTIVE_CONTENT_TYPES.iter().any(|t| lower.contains(t)) {
+                return Err(active(format!(
+                    "the package declares macro or ActiveX content ({value})"
+                )));
+            }
+        }
+    }
+    if opens && scope.is_none() {
+        *scope = Some(depth);
+    }
+    if scope.is_some() {
+        if let Some(attr) = handler {
+            return Err(active(format!(
+                "<{name}> has an event-handler attribute {attr:?}"
+            )));
+        }
+        for embed in [&b"iframe"[..], b"embed", b"object", b"frame"] {
+            if local.eq_ignore_ascii_case(embed) {
+                return Err(active(format!("a <{name}> element embeds active content")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The XML rules, over any stream: well-formed, one root, no DOCTYPE (so no
+/// entities), bounded depth, name length and event size, and no active
+/// content (script elements, event handlers in SVG/XHTML, script URLs, macro
+/// content types). Returns the number of elements.
+pub(crate) fn check_xml<R: BufRead>(
+    reader: R,
+    ctx: &XmlContext<'_>,
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<u64, Rejection> {
+    deadline.check()?;
     let mut xml = quick_xml::Reader::from_reader(Guarded {
         inner: reader,
         deadline,
@@ -339,6 +526,7 @@ fn xml_check(
     xml.config_mut().check_end_names = true;
     let mut buf = Vec::new();
     let (mut depth, mut elements, mut roots, mut events) = (0u32, 0u64, 0u32, 0u64);
+    let mut scope: Option<u32> = None;
     loop {
         events += 1;
         if events % 1024 == 0 {
@@ -348,19 +536,26 @@ fn xml_check(
         let event = match xml.read_event_into(&mut buf) {
             Ok(event) => event,
             Err(e) => {
-                return Err(xml.get_mut().tripped.take().unwrap_or_else(|| {
-                    reject(
-                        "xml",
-                        Reason::Malformed,
-                        format!("the XML is not well-formed: {e}"),
-                    )
-                }))
+                let carried = match &e {
+                    quick_xml::Error::Io(io) => Tripped::from_io(io),
+                    _ => None,
+                };
+                return Err(xml
+                    .get_mut()
+                    .tripped
+                    .take()
+                    .or(carried)
+                    .unwrap_or_else(|| {
+                        ctx.reject(
+                            Reason::Malformed,
+                            format!("the XML is not well-formed: {e}"),
+                        )
+                    }));
             }
         };
         match event {
             Event::DocType(_) => {
-                return Err(reject(
-                    "xml",
+                return Err(ctx.reject(
                     Reason::XmlDoctype,
                     "XML with a DOCTYPE is refused (entity expansion)",
                 ));
@@ -372,30 +567,37 @@ fn xml_check(
                 depth += 1;
                 elements += 1;
                 if depth > limits.text_max_depth {
-                    return Err(reject(
-                        "xml",
+                    return Err(ctx.reject(
                         Reason::TooComplex,
                         format!("XML nests deeper than {} levels", limits.text_max_depth),
                     ));
                 }
                 if e.name().as_ref().len() > XML_MAX_NAME {
-                    return Err(reject(
-                        "xml",
+                    return Err(ctx.reject(
                         Reason::TooComplex,
                         format!("an XML element name is longer than {XML_MAX_NAME} bytes"),
                     ));
                 }
+                check_active(&e, depth, &mut scope, ctx, deadline)?;
             }
-            Event::Empty(_) => {
+            Event::Empty(e) => {
                 if depth == 0 {
                     roots += 1;
                 }
                 elements += 1;
+                check_active(&e, depth + 1, &mut scope, ctx, deadline)?;
+                if scope == Some(depth + 1) {
+                    scope = None;
+                }
             }
-            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::End(_) => {
+                if scope == Some(depth) {
+                    scope = None;
+                }
+                depth = depth.saturating_sub(1);
+            }
             Event::Text(t) if depth == 0 && !t.trim().is_empty() => {
-                return Err(reject(
-                    "xml",
+                return Err(ctx.reject(
                     Reason::Malformed,
                     "the XML has text outside its root element",
                 ));
@@ -406,15 +608,12 @@ fn xml_check(
         buf.clear();
     }
     if depth != 0 {
-        return Err(reject(
-            "xml",
-            Reason::Truncated,
-            "the XML ends inside an element",
-        ));
+        return Err(ctx.reject(Reason::Truncated, "the XML ends inside an element"));
     }
-    if roots != 1 {
-        return Err(reject(
-            "xml",
+    // An empty part is allowed in a container; a standalone document needs
+    // exactly one root.
+    if roots != 1 && !(ctx.part.is_some() && roots == 0) {
+        return Err(ctx.reject(
             Reason::Malformed,
             format!("the XML has {roots} root elements"),
         ));

@@ -28,6 +28,8 @@ pub enum Reason {
     PdfStreamTooLarge,
     XmlDoctype,
     PixelLimit,
+    /// Scripts, event handlers, script URLs or macros: content that runs.
+    ActiveContent,
 }
 
 impl Reason {
@@ -54,6 +56,7 @@ impl Reason {
             Reason::PdfStreamTooLarge => "pdf_stream_too_large",
             Reason::XmlDoctype => "xml_doctype",
             Reason::PixelLimit => "pixel_limit",
+            Reason::ActiveContent => "active_content",
         }
     }
 }
