@@ -82,3 +82,16 @@ pub fn workspace(
     tf_ok(&dir, &["init", "-input=false"]);
     dir
 }
+
+/// The `docproc` binary next to the running test's build directory (built
+/// by `cargo build -p docproc-cli`, as scripts/test does first).
+pub fn docproc_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("docproc");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run cargo build -p docproc-cli",
+        bin.display()
+    );
+    bin
+}

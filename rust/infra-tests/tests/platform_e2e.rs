@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 use base64::Engine;
-use docproc_infra_tests::{repo, tf_ok, workspace, Emulator, EmulatorKind};
+use docproc_infra_tests::{docproc_bin, repo, tf_ok, workspace, Emulator, EmulatorKind};
 use docproc_integration::{http_call, multipart, subscribe_queue};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -44,18 +44,6 @@ fn artifacts() -> PathBuf {
         );
     }
     dir
-}
-
-/// The `docproc` binary next to this test's build directory.
-fn docproc_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("docproc");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run cargo build -p docproc-cli",
-        bin.display()
-    );
-    bin
 }
 
 fn corpus(name: &str) -> Vec<u8> {

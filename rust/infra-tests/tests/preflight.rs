@@ -16,22 +16,10 @@
 
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 use docproc_infra_tests::plan::plan_json_on;
-use docproc_infra_tests::{s3_client, Emulator, EmulatorKind};
+use docproc_infra_tests::{docproc_bin, s3_client, Emulator, EmulatorKind};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// The `docproc` binary next to this test's build directory.
-fn docproc_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("docproc");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run cargo build -p docproc-cli",
-        bin.display()
-    );
-    bin
-}
 
 /// The plan without any resource of type `kind`, as if the env had turned
 /// it off (for aws_api_gateway_account: `manage_api_gateway_account =

@@ -333,6 +333,19 @@ mod tests {
     use aws_credential_types::provider::SharedCredentialsProvider;
     use aws_credential_types::Credentials;
 
+    /// A presigned URL's query parameters, decoded.
+    fn query_params(url: &str) -> Vec<(String, String)> {
+        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| {
+                let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                (k.to_string(), decoded.into_owned())
+            })
+            .collect()
+    }
+
     fn objects() -> S3Objects {
         let config = aws_config::SdkConfig::builder()
             .region(aws_config::Region::new("us-east-1"))
@@ -486,25 +499,16 @@ mod tests {
             )
             .await
             .unwrap();
-        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        let params: Vec<(&str, String)> = query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| {
-                (
-                    k,
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned(),
-                )
-            })
-            .collect();
+        let params = query_params(&url);
         assert!(
-            params.contains(&("versionId", "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY".to_string())),
+            params.contains(&(
+                "versionId".into(),
+                "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY".into()
+            )),
             "{url}"
         );
         assert!(
-            params.contains(&("X-Amz-Expires", "300".to_string())),
+            params.contains(&("X-Amz-Expires".into(), "300".into())),
             "{url}"
         );
         let unversioned = s3
@@ -531,19 +535,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        let params: Vec<(&str, String)> = query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| {
-                (
-                    k,
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned(),
-                )
-            })
-            .collect();
+        let params = query_params(&url);
         for expected in [
             (
                 "response-content-disposition",
@@ -553,11 +545,11 @@ mod tests {
             ("versionId", "v1"),
         ] {
             assert!(
-                params.contains(&(expected.0, expected.1.to_string())),
+                params.contains(&(expected.0.into(), expected.1.into())),
                 "{expected:?} in {url}"
             );
         }
         // Query-string authentication: the signature covers the query.
-        assert!(params.iter().any(|(k, _)| *k == "X-Amz-Signature"), "{url}");
+        assert!(params.iter().any(|(k, _)| k == "X-Amz-Signature"), "{url}");
     }
 }
