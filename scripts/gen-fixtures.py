@@ -90,24 +90,32 @@ CORE = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>%s</dc:title><dc:creator>Grace Hopper</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">2026-01-02T03:04:05Z</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">2026-01-03T03:04:05Z</dcterms:modified></cp:coreProperties>"""
 
 
-def ooxml(kind, title, app_fields, extra=()):
+def ooxml(kind, title, app_fields, extra=(), body=None, content_types=None):
     main = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml", "pptx": "ppt/presentation.xml"}[kind]
     body = {"docx": b"<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'><w:body><w:p><w:r><w:t>Hello</w:t></w:r></w:p></w:body></w:document>",
             "xlsx": b"<workbook xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'><sheets><sheet name='Q1' sheetId='1'/><sheet name='Q2' sheetId='2'/></sheets></workbook>",
-            "pptx": b"<p:presentation xmlns:p='http://schemas.openxmlformats.org/presentationml/2006/main'/>"}[kind]
+            "pptx": b"<p:presentation xmlns:p='http://schemas.openxmlformats.org/presentationml/2006/main'/>"}[kind] if body is None else body
     app = b"<Properties xmlns='http://schemas.openxmlformats.org/officeDocument/2006/extended-properties'>" + b"".join(
         b"<%s>%s</%s>" % (k, v, k) for k, v in app_fields) + b"</Properties>"
-    return zip_bytes([("[Content_Types].xml", b"<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'/>"),
+    types = b"<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'/>" if content_types is None else content_types
+    return zip_bytes([("[Content_Types].xml", types),
                       ("_rels/.rels", b"<Relationships/>"), (main, body),
                       ("docProps/core.xml", CORE % title), ("docProps/app.xml", app), *extra])
 
 
-def odf(mime, title, stats):
+def odf(mime, title, stats, content=None):
     meta = (b"<office:document-meta xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' xmlns:meta='urn:oasis:names:tc:opendocument:xmlns:meta:1.0' xmlns:dc='http://purl.org/dc/elements/1.1/'>"
             b"<office:meta><dc:title>" + title + b"</dc:title><meta:initial-creator>Alan Turing</meta:initial-creator><meta:creation-date>2026-02-03T04:05:06</meta:creation-date>"
             b"<meta:generator>docproc fixtures</meta:generator><meta:document-statistic " + stats + b"/></office:meta></office:document-meta>")
-    return zip_bytes([("mimetype", mime, zipfile.ZIP_STORED), ("content.xml", b"<office:document-content xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0'/>"),
+    if content is None:
+        content = b"<office:document-content xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0'/>"
+    return zip_bytes([("mimetype", mime, zipfile.ZIP_STORED), ("content.xml", content),
                       ("meta.xml", meta), ("META-INF/manifest.xml", b"<manifest/>")])
+
+
+ODF_CONTENT = (b"<office:document-content xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' xmlns:text='urn:oasis:names:tc:opendocument:xmlns:text:1.0' "
+               b"xmlns:script='urn:oasis:names:tc:opendocument:xmlns:script:1.0' xmlns:xlink='http://www.w3.org/1999/xlink'>%s</office:document-content>")
+SVG_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="100" height="50">'
 
 
 # ---------------------------------------------------------------- images
@@ -218,6 +226,11 @@ def main():
     emit("people.csv", b'name,age,city\n"Lovelace, Ada",36,London\nHopper,85,"New\nYork"\n', "text/csv", "ACCEPTED", metadata={"columns": 3, "header": ["name", "age", "city"], "lines": 4})
     emit("config.json", b'{"service": "docproc", "limits": [1, 2, 3], "nested": {"ok": true}}\n', "application/json", "ACCEPTED", metadata={"lines": 1})
     emit("feed.xml", b'<?xml version="1.0"?>\n<feed><entry id="1">a &amp; b</entry><entry id="2"/></feed>\n', "application/xml", "ACCEPTED", metadata={"elements": 3})
+    emit("diagram.svg", SVG_HEAD + b'<defs><linearGradient id="g"><stop offset="0" stop-color="#08f"/></linearGradient></defs>'
+         b'<a xlink:href="#box"><rect id="box" width="100" height="50" fill="url(#g)"/></a><text x="10" y="30">Only data</text></svg>\n',
+         "application/xml", "ACCEPTED", filename="diagram.xml", metadata={"elements": 7}, note="SVG without active content is accepted as XML")
+    emit("macro-free.odt", odf(b"application/vnd.oasis.opendocument.text", b"Plain", b"meta:page-count='1'", content=ODF_CONTENT % b"<office:scripts/>"),
+         "application/vnd.oasis.opendocument.text", "ACCEPTED", metadata={"title": "Plain", "pages": 1}, note="LibreOffice writes an empty office:scripts; it is not a script")
 
     # ------------------------------------------------------------ hostile or broken
     emit("empty.pdf", b"", P, "REJECTED", "empty")
@@ -320,6 +333,32 @@ def main():
     emit("pdf-declared-png.png", pages_pdf(1), "image/png", "REJECTED", "type_mismatch", detected="pdf")
     emit("png-named-jpg.jpg", png(2, 2), "image/jpeg", "REJECTED", "type_mismatch", filename="png-named-jpg.jpg", detected="png")
     emit("docx-declared-pdf.pdf", ooxml("docx", b"x", []), P, "REJECTED", "type_mismatch", detected="docx")
+    # XML rules inside containers: a DOCTYPE in any part, active content in any part.
+    ODT = "application/vnd.oasis.opendocument.text"
+    emit("docx-doctype.docx", ooxml("docx", b"XXE", [], body=b'<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+         b"<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'><w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>"),
+         DOCX, "REJECTED", "xml_doctype", detected="docx", note="external entity in word/document.xml")
+    emit("odt-doctype.odt", odf(b"application/vnd.oasis.opendocument.text", b"Laughs", b"", content=b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+         + ODF_CONTENT % b"<office:body><office:text><text:p>&lol2;</text:p></office:text></office:body>"),
+         ODT, "REJECTED", "xml_doctype", detected="odt", note="entity declarations in content.xml")
+    emit("docx-vba.docx", ooxml("docx", b"Macro", [], extra=[("word/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)]),
+         DOCX, "REJECTED", "active_content", detected="docx", note="VBA macro project inside a .docx")
+    emit("docx-macro-content-type.docx", ooxml("docx", b"Macro", [], content_types=b"<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'>"
+         b"<Override PartName='/word/document.xml' ContentType='application/vnd.ms-word.document.macroEnabled.main+xml'/></Types>"),
+         DOCX, "REJECTED", "active_content", detected="docx", note="macro-enabled main part declared in [Content_Types].xml")
+    emit("odt-macro.odt", odf(b"application/vnd.oasis.opendocument.text", b"Autorun", b"", content=ODF_CONTENT % (
+         b"<office:scripts><office:event-listeners><script:event-listener script:language='ooo:script' script:event-name='dom:load' "
+         b"xlink:href='vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document'/></office:event-listeners></office:scripts>")),
+         ODT, "REJECTED", "active_content", detected="odt", note="a macro bound to the document's load event")
+    emit("svg-script.svg", SVG_HEAD + b"<script>alert(document.domain)</script></svg>", "image/svg+xml", "REJECTED", "active_content", detected="xml")
+    emit("svg-onload.svg", SVG_HEAD + b'<rect width="10" height="10" onload="alert(1)"/></svg>', "application/xml", "REJECTED", "active_content",
+         filename="svg-onload.xml", detected="xml", note="accepted as XML before active-content checks")
+    emit("svg-javascript-href.svg", SVG_HEAD + b'<a xlink:href=" java&#x09;script:alert(1)"><text>click</text></a></svg>', "application/xml", "REJECTED", "active_content",
+         filename="svg-javascript-href.xml", detected="xml", note="a script URL hidden behind a space and an escaped tab")
+    emit("svg-foreign-object.svg", SVG_HEAD + b'<foreignObject width="100" height="100"><div xmlns="http://www.w3.org/1999/xhtml">hi</div></foreignObject></svg>',
+         "application/xml", "REJECTED", "active_content", filename="svg-foreign-object.xml", detected="xml")
+    emit("xhtml-script.xml", b'<?xml version="1.0"?><page xmlns:h="http://www.w3.org/1999/xhtml"><h:img src="x" h:onerror="alert(1)"/></page>',
+         "application/xml", "REJECTED", "active_content", detected="xml", note="an XHTML element with an event handler inside any XML runs when a browser renders it")
 
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(MANIFEST, f, indent=1, sort_keys=True)

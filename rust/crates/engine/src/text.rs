@@ -388,7 +388,7 @@ impl Tripped {
 }
 
 /// Namespaces whose elements browsers render and script.
-const ACTIVE_NAMESPACES: [&[u8]; 2] = [b"http://www.w3.org/2000/svg", b"http://www.w3.org/1999/xhtml"];
+const ACTIVE_NAMESPACES: [&str; 2] = ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml"];
 /// URL schemes that run code when followed.
 const SCRIPT_SCHEMES: [&str; 5] = [
     "javascript:",
@@ -404,7 +404,10 @@ const ACTIVE_CONTENT_TYPES: [&str; 3] = ["macroenabled", "vbaproject", "activex"
 /// whitespace and control characters inside the scheme, so this does too.
 fn script_url(value: &str) -> bool {
     let mut head = String::with_capacity(24);
-    for c in value.chars().filter(|c| !c.is_whitespace() && !c.is_control()) {
+    for c in value
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+    {
         if head.len() >= 24 {
             break;
         }
@@ -425,18 +428,21 @@ fn check_active(
 ) -> Result<(), Rejection> {
     let active = |what: String| ctx.reject(Reason::ActiveContent, what);
     let qname = e.name();
-    let name = String::from_utf8_lossy(qname.as_ref());
+    let name: &str = qname.as_ref();
     let local = qname.local_name();
-    let local = local.as_ref();
-    if local.eq_ignore_ascii_case(b"script") || local.eq_ignore_ascii_case(b"foreignObject") {
+    let local: &str = local.as_ref();
+    if local.eq_ignore_ascii_case("script") || local.eq_ignore_ascii_case("foreignObject") {
         return Err(active(format!("a <{name}> element is active content")));
     }
-    if qname.prefix().is_some_and(|p| p.as_ref() == b"script") {
+    if qname
+        .prefix()
+        .is_some_and(|p| AsRef::<str>::as_ref(&p) == "script")
+    {
         return Err(active(format!(
             "a <{name}> element binds a script or macro"
         )));
     }
-    let mut opens = local.eq_ignore_ascii_case(b"svg") || local.eq_ignore_ascii_case(b"html");
+    let mut opens = local.eq_ignore_ascii_case("svg") || local.eq_ignore_ascii_case("html");
     let mut handler: Option<String> = None;
     let mut attributes = e.attributes();
     attributes.with_checks(false);
@@ -450,35 +456,37 @@ fn check_active(
                 format!("the XML is not well-formed: {err}"),
             )
         })?;
-        let key = attr.key.as_ref();
+        let key: &str = attr.key.as_ref();
         let key_local = attr.key.local_name();
-        let key_local = key_local.as_ref();
-        if key == b"xmlns" || key.starts_with(b"xmlns:") {
-            if ACTIVE_NAMESPACES.contains(&attr.value.as_ref().trim_ascii()) {
+        let key_local: &str = key_local.as_ref();
+        if key == "xmlns" || key.starts_with("xmlns:") {
+            if ACTIVE_NAMESPACES.contains(&AsRef::<str>::as_ref(&attr.value).trim()) {
                 opens = true;
             }
             continue;
         }
-        let value = attr.unescape_value().map_err(|err| {
-            ctx.reject(
-                Reason::Malformed,
-                format!("the XML is not well-formed: {err}"),
-            )
-        })?;
+        let value = attr
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| {
+                ctx.reject(
+                    Reason::Malformed,
+                    format!("the XML is not well-formed: {err}"),
+                )
+            })?;
         if script_url(&value) {
             return Err(active(format!(
-                "attribute {:?} of <{name}> is a script URL",
-                String::from_utf8_lossy(key)
+                "attribute {key:?} of <{name}> is a script URL"
             )));
         }
-        let is_handler = key_local.len() > 2 && key_local[..2].eq_ignore_ascii_case(b"on");
-        let animates_handler = key_local == b"attributeName"
+        let is_handler =
+            key_local.len() > 2 && key_local.as_bytes()[..2].eq_ignore_ascii_case(b"on");
+        let animates_handler = key_local == "attributeName"
             && value.len() > 2
             && value.as_bytes()[..2].eq_ignore_ascii_case(b"on");
         if handler.is_none() && (is_handler || animates_handler) {
-            handler = Some(String::from_utf8_lossy(key).into_owned());
+            handler = Some(key.to_string());
         }
-        if ctx.part.is_some() && key_local == b"ContentType" {
+        if ctx.part.is_some() && key_local == "ContentType" {
             let lower = value.to_ascii_lowercase();
             if ACTIVE_CONTENT_TYPES.iter().any(|t| lower.contains(t)) {
                 return Err(active(format!(
@@ -496,7 +504,7 @@ fn check_active(
                 "<{name}> has an event-handler attribute {attr:?}"
             )));
         }
-        for embed in [&b"iframe"[..], b"embed", b"object", b"frame"] {
+        for embed in ["iframe", "embed", "object", "frame"] {
             if local.eq_ignore_ascii_case(embed) {
                 return Err(active(format!("a <{name}> element embeds active content")));
             }
@@ -540,17 +548,12 @@ pub(crate) fn check_xml<R: BufRead>(
                     quick_xml::Error::Io(io) => Tripped::from_io(io),
                     _ => None,
                 };
-                return Err(xml
-                    .get_mut()
-                    .tripped
-                    .take()
-                    .or(carried)
-                    .unwrap_or_else(|| {
-                        ctx.reject(
-                            Reason::Malformed,
-                            format!("the XML is not well-formed: {e}"),
-                        )
-                    }));
+                return Err(xml.get_mut().tripped.take().or(carried).unwrap_or_else(|| {
+                    ctx.reject(
+                        Reason::Malformed,
+                        format!("the XML is not well-formed: {e}"),
+                    )
+                }));
             }
         };
         match event {

@@ -8,11 +8,12 @@ use crate::budget::Deadline;
 use crate::detect::find_zip_end;
 use crate::format::Format;
 use crate::source::{Cursor, Source};
+use crate::text::{check_xml, Tripped, XmlContext};
 use crate::verdict::{Limits, Metadata, Reason, Rejection};
 use crate::xmlmeta;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 const ZIP: &str = "zip";
 /// Metadata parts are small; larger ones are not parsed.
@@ -110,13 +111,15 @@ pub fn inspect(
     check_layout(src, &entries, cd_offset, deadline)?;
 
     let format = classify(src, &entries)?;
-    // Verify every entry by inflating it; keep the small metadata parts.
+    reject_macros(&entries, format)?;
+    // Verify every entry by inflating it, checking every XML part with the
+    // XML rules as it streams past; keep the small metadata parts.
     let wanted = metadata_parts(format);
     let mut parts: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     for e in &entries {
         deadline.check()?;
         let keep = wanted.contains(&e.name.as_str()) && e.uncompressed <= MAX_META_PART;
-        let data = verify_entry(src, e, keep, deadline)?;
+        let data = verify_entry(src, e, format, keep, limits, deadline)?;
         if keep {
             parts.insert(
                 wanted.iter().find(|w| **w == e.name).copied().unwrap_or(""),
@@ -321,67 +324,169 @@ fn data_offset(src: &dyn Source, e: &Entry) -> Result<u64, Rejection> {
     Ok(e.local_offset + 30 + le16(&lh, 26) + le16(&lh, 28))
 }
 
+/// A VBA project is a macro, whatever the package's content types say.
+fn reject_macros(entries: &[Entry], format: Format) -> Result<(), Rejection> {
+    for e in entries {
+        let file = e.name.rsplit(['/', '\\']).next().unwrap_or(&e.name);
+        if file.eq_ignore_ascii_case("vbaProject.bin") {
+            return Err(Rejection::new(
+                Reason::ActiveContent,
+                format!("part {:?} is a VBA macro project", e.name),
+            )
+            .detected(format.name()));
+        }
+    }
+    Ok(())
+}
+
+/// The inflated bytes of one entry as a stream: counts them, refuses more
+/// than the declared size, updates the CRC and keeps them when asked. Its
+/// errors carry their rejection (see [`Tripped`]).
+struct Inflated<'a> {
+    inner: Box<dyn Read + 'a>,
+    entry: &'a Entry,
+    produced: u64,
+    crc: flate2::Crc,
+    keep: bool,
+    kept: Vec<u8>,
+}
+
+impl Read for Inflated<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let name = &self.entry.name;
+        let n = self.inner.read(out).map_err(|err| {
+            Tripped::io(reject(
+                Reason::Malformed,
+                format!("entry {name:?} does not inflate: {err}"),
+            ))
+        })?;
+        self.produced += n as u64;
+        if self.produced > self.entry.uncompressed {
+            return Err(Tripped::io(reject(
+                Reason::ZipSizeMismatch,
+                format!(
+                    "entry {name:?} inflates beyond its declared {} bytes",
+                    self.entry.uncompressed
+                ),
+            )));
+        }
+        self.crc.update(&out[..n]);
+        if self.keep {
+            self.kept.extend_from_slice(&out[..n]);
+        }
+        Ok(n)
+    }
+}
+
+fn stream_error(e: &Entry, err: &std::io::Error) -> Rejection {
+    Tripped::from_io(err).unwrap_or_else(|| {
+        reject(
+            Reason::Malformed,
+            format!("entry {:?} does not inflate: {err}", e.name),
+        )
+    })
+}
+
+/// Parts XML by name.
+fn xml_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".xml", ".rels", ".vml", ".svg", ".xhtml"]
+        .iter()
+        .any(|x| lower.ends_with(x))
+}
+
+/// Content that starts like XML: its first non-blank byte is `<`.
+fn starts_like_xml(head: &[u8]) -> bool {
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<')
+}
+
 /// Inflates one entry, refusing to produce more than its declared size and
-/// checking its CRC. Returns the data when `keep` is set.
+/// checking its CRC; an XML part is checked with the XML rules on the way.
+/// Returns the data when `keep` is set.
 fn verify_entry(
     src: &dyn Source,
     e: &Entry,
+    format: Format,
     keep: bool,
+    limits: &Limits,
     deadline: &Deadline,
 ) -> Result<Vec<u8>, Rejection> {
     let start = data_offset(src, e)?;
     let raw = Cursor::new(src, start, start + e.compressed);
-    let mut reader: Box<dyn Read> = if e.method == 8 {
+    let inner: Box<dyn Read> = if e.method == 8 {
         Box::new(flate2::read::DeflateDecoder::new(raw))
     } else {
         Box::new(raw)
     };
-    let mut crc = flate2::Crc::new();
-    let mut kept = Vec::new();
-    let mut produced = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
+    let inflated = Inflated {
+        inner,
+        entry: e,
+        produced: 0,
+        crc: flate2::Crc::new(),
+        keep,
+        kept: Vec::new(),
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, inflated);
+    deadline.check()?;
+    let head = reader.fill_buf().map_err(|err| stream_error(e, &err))?;
+    let bom = if head.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let body = &head[bom..];
+    let utf16 = |b: &[u8]| b.starts_with(b"<\0") || b.starts_with(b"\0<");
+    let utf16_bom = head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff");
+    if utf16(head) || (utf16_bom && (xml_name(&e.name) || utf16(&head[2..]))) {
+        return Err(Rejection::new(
+            Reason::Unsupported,
+            format!(
+                "part {:?} is UTF-16 XML, which docproc cannot check",
+                e.name
+            ),
+        )
+        .detected(format.name()));
+    }
+    if xml_name(&e.name) || starts_like_xml(body) {
+        reader.consume(bom);
+        check_xml(
+            &mut reader,
+            &XmlContext::part(format.name(), &e.name),
+            limits,
+            deadline,
+        )?;
+    }
+    // Whatever the XML check did not read (all of a non-XML part).
     loop {
         deadline.check()?;
-        let n = reader.read(&mut buf).map_err(|err| {
-            reject(
-                Reason::Malformed,
-                format!("entry {:?} does not inflate: {err}", e.name),
-            )
-        })?;
+        let n = reader
+            .fill_buf()
+            .map_err(|err| stream_error(e, &err))?
+            .len();
         if n == 0 {
             break;
         }
-        produced += n as u64;
-        if produced > e.uncompressed {
-            return Err(reject(
-                Reason::ZipSizeMismatch,
-                format!(
-                    "entry {:?} inflates beyond its declared {} bytes",
-                    e.name, e.uncompressed
-                ),
-            ));
-        }
-        crc.update(&buf[..n]);
-        if keep {
-            kept.extend_from_slice(&buf[..n]);
-        }
+        reader.consume(n);
     }
-    if produced != e.uncompressed {
+    let inflated = reader.into_inner();
+    if inflated.produced != e.uncompressed {
         return Err(reject(
             Reason::ZipSizeMismatch,
             format!(
-                "entry {:?} is {produced} bytes, not the declared {}",
-                e.name, e.uncompressed
+                "entry {:?} is {} bytes, not the declared {}",
+                e.name, inflated.produced, e.uncompressed
             ),
         ));
     }
-    if crc.sum() != e.crc {
+    if inflated.crc.sum() != e.crc {
         return Err(reject(
             Reason::Malformed,
             format!("entry {:?} fails its CRC check", e.name),
         ));
     }
-    Ok(kept)
+    Ok(inflated.kept)
 }
 
 fn classify(src: &dyn Source, entries: &[Entry]) -> Result<Format, Rejection> {
