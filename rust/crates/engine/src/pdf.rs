@@ -35,6 +35,36 @@ enum Tok {
     Word(Vec<u8>),
 }
 
+/// A name's bytes with `#xx` escapes decoded: `/Java#53cript` is the same
+/// name as `/JavaScript` (ISO 32000-1, 7.3.5), so comparisons see through it.
+fn decode_name(raw: &[u8]) -> Vec<u8> {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match (
+            raw[i],
+            raw.get(i + 1).copied().and_then(hex),
+            raw.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'#', Some(hi), Some(lo)) => {
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Names that only occur in actions that run code or programs: a JavaScript
+/// action (`/S /JavaScript`, its `/JS` script, the document-level
+/// `/JavaScript` name tree) or a Launch action (`/S /Launch`).
+const ACTIVE_NAMES: [&[u8]; 3] = [b"JavaScript", b"JS", b"Launch"];
+
 fn is_delim(b: u8) -> bool {
     matches!(
         b,
@@ -85,7 +115,7 @@ impl<'a> Lexer<'a> {
                 while self.i < b.len() && !is_ws(b[self.i]) && !is_delim(b[self.i]) {
                     self.i += 1;
                 }
-                Tok::Name(b[s..self.i].to_vec())
+                Tok::Name(decode_name(&b[s..self.i]))
             }
             b'(' => return Some(self.literal()),
             b'<' => {
@@ -233,6 +263,17 @@ fn dictionaries(
     let mut recent: Vec<Tok> = Vec::new();
     while let Some(tok) = lx.next() {
         let tok = tok?;
+        if let Tok::Name(n) = &tok {
+            if ACTIVE_NAMES.contains(&n.as_slice()) {
+                return Err(reject(
+                    Reason::ActiveContent,
+                    format!(
+                        "the PDF contains a JavaScript or Launch action (/{})",
+                        String::from_utf8_lossy(n)
+                    ),
+                ));
+            }
+        }
         match &tok {
             Tok::DictOpen | Tok::ArrOpen => {
                 depth += 1;
