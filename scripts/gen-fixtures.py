@@ -64,10 +64,11 @@ def pages_pdf(n, info=True, version="1.7", count=None, extra_trailer=b"", tail=b
 
 def objstm_pdf(page_dict=b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>", inflate_to=None):
     inner = page_dict
-    header = b"3 0 "
+    # The page is object 4, compressed inside the object stream (object 3).
+    header = b"4 0 "
     content = header + inner if inflate_to is None else header + inner + b" " * inflate_to
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
             stream(b"/Type /ObjStm /N 1 /First %d" % len(header), content)]
     return pdf(objs, version="1.5")
 

@@ -59,7 +59,12 @@ fn inspect_inner(
     }
     let kind = detect::detect(src)?;
     let (format, metadata) = match kind {
-        detect::Kind::Pdf => (Format::Pdf, pdf::inspect(src, limits, deadline)?),
+        // A second format is the finding that matters most, and it can also
+        // break the PDF's own structure (a ZIP comment ending in `startxref`).
+        detect::Kind::Pdf => {
+            detect::reject_polyglot(src, Format::Pdf)?;
+            (Format::Pdf, pdf::inspect(src, limits, deadline)?)
+        }
         detect::Kind::Zip => zip::inspect(src, limits, deadline)?,
         detect::Kind::Image(f) => (f, image::inspect(src, f, limits, deadline)?),
         detect::Kind::Text => text::inspect(src, declared, limits, deadline)?,

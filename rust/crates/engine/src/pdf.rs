@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::{Mutex, PoisonError};
 
+mod xref;
+
 const PDF: &str = "pdf";
 /// Largest object body (dictionary text) parsed outside streams.
 const MAX_OBJECT_BODY: usize = 1 << 20;
@@ -464,46 +466,99 @@ impl Source for ReadAhead<'_> {
     }
 }
 
+/// The largest object number a PDF may use (ISO 32000-1, Annex C); it bounds
+/// the per-object bit sets below at 1 MiB each.
+pub(crate) const MAX_OBJECT_NUMBER: i64 = 8_388_607;
+
+/// One bit per object number, grown to the largest number set.
+#[derive(Default)]
+pub(crate) struct ObjectBits(Vec<u64>);
+
+impl ObjectBits {
+    fn set(&mut self, n: i64, on: bool) {
+        let (word, bit) = ((n / 64) as usize, n % 64);
+        if word >= self.0.len() {
+            if !on {
+                return;
+            }
+            self.0.resize(word + 1, 0);
+        }
+        if on {
+            self.0[word] |= 1 << bit;
+        } else {
+            self.0[word] &= !(1 << bit);
+        }
+    }
+
+    fn get(&self, n: i64) -> bool {
+        self.0
+            .get((n / 64) as usize)
+            .is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
+
+    /// Bits set here and not in `other`.
+    fn count_without(&self, other: &ObjectBits) -> u64 {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w & !other.0.get(i).copied().unwrap_or(0)).count_ones() as u64)
+            .sum()
+    }
+}
+
 #[derive(Default)]
 struct Findings {
     objects: u64,
-    page_objects: u64,
+    /// Object numbers whose latest definition in file order is a page: an
+    /// incremental update that rewrites a page (7.5.6) replaces it.
+    pages: ObjectBits,
     root_count: Option<i64>,
     linearized: bool,
     encrypted: bool,
     info_ref: Option<i64>,
     info_candidates: BTreeMap<i64, Dict>,
     info_direct: Option<Dict>,
+    /// Streams whose `/Length` is an indirect reference, resolved through the
+    /// cross-reference entries once the walk is done.
+    indirect_lengths: Vec<xref::IndirectLength>,
 }
 
 impl Findings {
-    fn absorb(&mut self, number: Option<i64>, d: Dict) {
+    /// Records object `number`'s latest definition (`d` is its dictionary, if any).
+    fn absorb(&mut self, number: i64, d: Option<Dict>) -> Result<(), Rejection> {
+        if !(0..=MAX_OBJECT_NUMBER).contains(&number) {
+            return Err(reject(
+                Reason::Malformed,
+                format!("object number {number} is outside 0..={MAX_OBJECT_NUMBER}"),
+            ));
+        }
+        let Some(d) = d else {
+            self.pages.set(number, false);
+            return Ok(());
+        };
+        self.pages.set(number, d.name(b"Type") == Some(b"Page"));
         match d.name(b"Type") {
+            // The latest root page tree node holds the document's page count.
             Some(b"Pages") if !d.has(b"Parent") => {
-                let count = d.int(b"Count").unwrap_or(-1);
-                self.root_count = Some(self.root_count.map_or(count, |c| c.max(count)));
+                self.root_count = Some(d.int(b"Count").unwrap_or(-1))
             }
-            Some(b"Page") => self.page_objects += 1,
             Some(b"XRef") => self.absorb_trailer(&d),
             _ => {}
         }
         if d.has(b"Linearized") {
             self.linearized = true;
         }
-        if let Some(n) = number {
-            if [
-                b"Title".as_slice(),
-                b"Author",
-                b"Producer",
-                b"Creator",
-                b"CreationDate",
-            ]
-            .iter()
-            .any(|k| d.has(k))
-            {
-                self.info_candidates.insert(n, d);
-            }
+        let info_keys = [
+            b"Title".as_slice(),
+            b"Author",
+            b"Producer",
+            b"Creator",
+            b"CreationDate",
+        ];
+        if info_keys.iter().any(|k| d.has(k)) {
+            self.info_candidates.insert(number, d);
         }
+        Ok(())
     }
 
     fn absorb_trailer(&mut self, d: &Dict) {
@@ -590,11 +645,14 @@ pub fn inspect(
                 format!("more than {} objects", limits.pdf_max_objects),
             ));
         }
-        pos = object(src, at + 3, Some(number), &mut f, limits, deadline)?;
+        pos = object(src, at + 3, number, &mut f, limits, deadline)?;
     }
     if f.objects == 0 {
         return Err(reject(Reason::Malformed, "the PDF contains no objects"));
     }
+    let freed = xref::check(src, &mut f.indirect_lengths, limits, deadline)?;
+    // Pages whose newest cross-reference entry is free were deleted by an update.
+    let pages = f.pages.count_without(&freed);
     // The classic trailer dictionary (absent when a cross-reference stream is used).
     if let Some(t) = find_last(src, b"trailer")? {
         let body = src.read_range(t + 7, 64 * 1024).map_err(Rejection::io)?;
@@ -616,18 +674,18 @@ pub fn inspect(
     let declared = f
         .root_count
         .ok_or_else(|| reject(Reason::Malformed, "the PDF has no page tree"))?;
-    if declared < 0 || declared as u64 != f.page_objects {
+    if declared < 0 || declared as u64 != pages {
         return Err(reject(
             Reason::PdfPageCountMismatch,
             format!(
                 "the page tree declares {declared} pages but the file holds {} page objects",
-                f.page_objects
+                pages
             ),
         ));
     }
     let mut meta = Metadata::new();
     meta.insert("version".into(), json!(version));
-    meta.insert("pages".into(), json!(f.page_objects));
+    meta.insert("pages".into(), json!(pages));
     meta.insert("encrypted".into(), json!(false));
     meta.insert("linearized".into(), json!(f.linearized));
     let info = f
@@ -685,7 +743,7 @@ fn object_number(back: &[u8]) -> Option<i64> {
 fn object(
     src: &dyn Source,
     start: u64,
-    number: Option<i64>,
+    number: i64,
     f: &mut Findings,
     limits: &Limits,
     deadline: &Deadline,
@@ -710,15 +768,13 @@ fn object(
                     Some(dicts.remove(0))
                 };
                 if word == b"endobj" {
-                    if let Some(d) = dict {
-                        f.absorb(number, d);
-                    }
+                    f.absorb(number, dict)?;
                     return Ok(start + end as u64);
                 }
                 let d =
                     dict.ok_or_else(|| reject(Reason::Malformed, "a stream has no dictionary"))?;
                 let resume = stream(src, start + end as u64, &d, f, limits, deadline)?;
-                f.absorb(number, d);
+                f.absorb(number, Some(d))?;
                 return Ok(resume);
             }
             Ok((_, None)) | Err(_) if !complete && window < MAX_OBJECT_BODY => window *= 4,
@@ -758,21 +814,57 @@ fn stream(
                 ))
             }
         };
-    // Trust /Length only if `endstream` follows it; otherwise search for it.
-    let mut end = None;
-    if let Some(len) = d.int(b"Length").filter(|l| *l >= 0) {
-        let probe = src
-            .read_range(data + len as u64, 32)
-            .map_err(Rejection::io)?;
-        let skip = probe.iter().take_while(|b| is_ws(**b)).count();
-        if probe[skip..].starts_with(b"endstream") {
-            end = Some(data + len as u64);
+    // The data is exactly /Length bytes, then an optional end of line, then
+    // `endstream` (ISO 32000-1, 7.3.8.1); a /Length that disagrees would let
+    // parsers see different objects in the same bytes.
+    let end = match (d.int(b"Length"), d.refs.get(b"Length".as_slice())) {
+        (Some(len), _) => {
+            let probe = match u64::try_from(len) {
+                Ok(len) => src.read_range(data + len, 32).map_err(Rejection::io)?,
+                Err(_) => Vec::new(),
+            };
+            let skip = probe.iter().take_while(|b| is_ws(**b)).count();
+            if !probe[skip..].starts_with(b"endstream") {
+                return Err(reject(
+                    Reason::Malformed,
+                    format!("the stream at byte {data} declares /Length {len}, which does not end at its endstream"),
+                ));
+            }
+            data + len as u64
         }
-    }
-    let end = match end {
-        Some(e) => e,
-        None => find(src, data, b"endstream", deadline)?
-            .ok_or_else(|| reject(Reason::Truncated, "a stream has no endstream"))?,
+        (None, Some(&object)) => {
+            let end = find(src, data, b"endstream", deadline)?
+                .ok_or_else(|| reject(Reason::Truncated, "a stream has no endstream"))?;
+            let before = src
+                .read_range(
+                    end.saturating_sub(32).max(data),
+                    (end - end.saturating_sub(32).max(data)) as usize,
+                )
+                .map_err(Rejection::io)?;
+            let slack = before.iter().rev().take_while(|b| is_ws(**b)).count() as u64;
+            if f.indirect_lengths.len() >= xref::MAX_INDIRECT_LENGTHS {
+                return Err(reject(
+                    Reason::TooComplex,
+                    format!(
+                        "more than {} streams take their /Length from another object",
+                        xref::MAX_INDIRECT_LENGTHS
+                    ),
+                ));
+            }
+            f.indirect_lengths.push(xref::IndirectLength {
+                object,
+                data_at: data,
+                shortest: end - data - slack,
+                longest: end - data,
+            });
+            end
+        }
+        (None, None) => {
+            return Err(reject(
+                Reason::Malformed,
+                format!("the stream at byte {data} has no /Length"),
+            ))
+        }
     };
     let filter_is_flate = d.name(b"Filter") == Some(b"FlateDecode");
     let is_object_stream = d.name(b"Type") == Some(b"ObjStm");
@@ -786,12 +878,7 @@ fn stream(
         };
         let content = inflate_capped(src, data, end, cap, keep, deadline)?;
         if keep {
-            let first = d.int(b"First").unwrap_or(0).clamp(0, content.len() as i64) as usize;
-            let (dicts, _) = dictionaries(&content[first..], limits.pdf_max_depth, false)?;
-            for inner in dicts {
-                f.objects += 1;
-                f.absorb(None, inner);
-            }
+            object_stream(&content, d, f, limits, deadline)?;
         }
     } else if is_object_stream {
         return Err(reject(
@@ -802,6 +889,50 @@ fn stream(
     let after = find(src, end, b"endstream", deadline)?
         .ok_or_else(|| reject(Reason::Truncated, "a stream has no endstream"))?;
     Ok(after + 9)
+}
+
+/// The objects of an object stream (7.5.7): `/N` pairs of object number and
+/// offset (from `/First`) in increasing order, then the objects themselves.
+fn object_stream(
+    content: &[u8],
+    d: &Dict,
+    f: &mut Findings,
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<(), Rejection> {
+    let bad = |what: &str| reject(Reason::Malformed, format!("an object stream's {what}"));
+    let first = usize::try_from(d.int(b"First").unwrap_or(-1))
+        .ok()
+        .filter(|v| *v <= content.len())
+        .ok_or_else(|| bad("/First lies outside its data"))?;
+    let n = d.int(b"N").unwrap_or(-1);
+    let mut lx = Lexer {
+        b: &content[..first],
+        i: 0,
+    };
+    let mut pairs = Vec::new();
+    while let Some(tok) = lx.next() {
+        match (tok?, lx.next()) {
+            (Tok::Int(number), Some(Ok(Tok::Int(offset)))) if offset >= 0 => {
+                pairs.push((number, first + offset as usize))
+            }
+            _ => return Err(bad("header is not pairs of object numbers and offsets")),
+        }
+    }
+    if pairs.len() as i64 != n {
+        return Err(bad("/N disagrees with its header"));
+    }
+    for (i, &(number, at)) in pairs.iter().enumerate() {
+        deadline.check()?;
+        let end = pairs.get(i + 1).map_or(content.len(), |p| p.1);
+        if at > end || end > content.len() {
+            return Err(bad("offsets are not increasing within its data"));
+        }
+        let (mut dicts, _) = dictionaries(&content[at..end], limits.pdf_max_depth, false)?;
+        f.objects += 1;
+        f.absorb(number, (!dicts.is_empty()).then(|| dicts.remove(0)))?;
+    }
+    Ok(())
 }
 
 /// Inflates a stream without ever producing more than `cap` bytes.
