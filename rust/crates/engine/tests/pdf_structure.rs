@@ -417,3 +417,32 @@ fn object_numbers_beyond_the_pdf_limit_are_malformed() {
         "names object 9000000000, outside 0..=8388607",
     );
 }
+
+#[test]
+fn a_hybrid_file_takes_compressed_objects_from_its_xref_stream() {
+    // PDF 1.5 hybrid (7.5.8.4): the table marks the page, kept in an object
+    // stream, as free; the /XRefStm stream says where it really is.
+    let mut pdf = Pdf::new("1.5");
+    pdf.object(1, b"<< /Type /Catalog /Pages 2 0 R >>");
+    pdf.object(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+    let header = b"3 0 ";
+    let mut objstm = header.to_vec();
+    objstm.extend_from_slice(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>");
+    let data = deflate(&objstm);
+    pdf.stream(
+        5,
+        &format!(
+            "/Type /ObjStm /N 1 /First {} /Filter /FlateDecode /Length {}",
+            header.len(),
+            data.len()
+        ),
+        &data,
+    );
+    let stream = pdf.xref_stream(6, &[(3, 5, 0)], |_, o| o);
+    let at = pdf.classic_xref(&format!("/XRefStm {stream}"), |_, line| line);
+    let bytes = pdf.finish(at);
+    match verdict(&bytes) {
+        Verdict::Accepted { metadata, .. } => assert_eq!(metadata["pages"], 1),
+        v => panic!("{v:?}"),
+    }
+}

@@ -52,41 +52,12 @@ pub(super) fn check(
         entries: 0,
         seen: ObjectBits::default(),
         freed: ObjectBits::default(),
+        visited: std::collections::HashSet::new(),
+        table_free: Vec::new(),
     };
-    let mut pending = vec![startxref(src)?];
-    let mut visited = std::collections::HashSet::new();
-    while let Some(at) = pending.pop() {
-        deadline.check()?;
-        if at >= src.len() {
-            return Err(reject(
-                Reason::Malformed,
-                format!("a cross-reference offset ({at}) lies beyond the end of the file"),
-            ));
-        }
-        if !visited.insert(at) {
-            return Err(reject(
-                Reason::Malformed,
-                format!("the cross-reference sections loop: byte {at} is reached twice"),
-            ));
-        }
-        if visited.len() > MAX_SECTIONS {
-            return Err(reject(
-                Reason::TooComplex,
-                format!("more than {MAX_SECTIONS} cross-reference sections"),
-            ));
-        }
-        let head = src.read_range(at, 64).map_err(Rejection::io)?;
-        let next = if head.starts_with(b"xref") {
-            walk.table(at + 4)?
-        } else if object_header(&head).is_some() {
-            walk.stream(at)?
-        } else {
-            return Err(reject(
-                Reason::Malformed,
-                format!("byte {at}, named by startxref or /Prev, holds no cross-reference section"),
-            ));
-        };
-        pending.extend(next);
+    let mut next = Some(startxref(src)?);
+    while let Some(at) = next {
+        next = walk.section(at, false)?;
     }
     walk.finish()
 }
@@ -138,11 +109,63 @@ struct Walk<'a> {
     /// walked newest first, so the first entry seen is the one in force).
     seen: ObjectBits,
     freed: ObjectBits,
+    /// Offsets of the sections walked, to stop a loop.
+    visited: std::collections::HashSet<u64>,
+    /// Free entries of the table being read, applied after its `/XRefStm`.
+    table_free: Vec<i64>,
 }
 
 impl Walk<'_> {
+    /// Checks the section at `at`; returns its `/Prev`. A hybrid file's
+    /// `/XRefStm` (`stream_only`) must name a cross-reference stream.
+    fn section(&mut self, at: u64, stream_only: bool) -> Result<Option<u64>, Rejection> {
+        self.deadline.check()?;
+        if at >= self.src.len() {
+            return Err(reject(
+                Reason::Malformed,
+                format!("a cross-reference offset ({at}) lies beyond the end of the file"),
+            ));
+        }
+        if !self.visited.insert(at) {
+            return Err(reject(
+                Reason::Malformed,
+                format!("the cross-reference sections loop: byte {at} is reached twice"),
+            ));
+        }
+        if self.visited.len() > MAX_SECTIONS {
+            return Err(reject(
+                Reason::TooComplex,
+                format!("more than {MAX_SECTIONS} cross-reference sections"),
+            ));
+        }
+        let head = self.src.read_range(at, 64).map_err(Rejection::io)?;
+        if head.starts_with(b"xref") && !stream_only {
+            let trailer = self.table(at + 4)?;
+            // In a hybrid file the table marks objects kept in object streams
+            // as free; its /XRefStm entries take precedence (7.5.8.4).
+            let free = std::mem::take(&mut self.table_free);
+            if let Some(stream) = link(&trailer, b"XRefStm") {
+                self.section(stream, true)?;
+            }
+            for number in free {
+                if self.newest(number)? {
+                    self.freed.set(number, true);
+                }
+            }
+            Ok(link(&trailer, b"Prev"))
+        } else if object_header(&head).is_some() {
+            let d = self.stream(at)?;
+            Ok(link(&d, b"Prev"))
+        } else {
+            Err(reject(
+                Reason::Malformed,
+                format!("byte {at}, named by startxref or /Prev, holds no cross-reference section"),
+            ))
+        }
+    }
+
     /// A classic table after `xref`: subsections, then `trailer << … >>`.
-    fn table(&mut self, mut pos: u64) -> Result<Vec<u64>, Rejection> {
+    fn table(&mut self, mut pos: u64) -> Result<Dict, Rejection> {
         loop {
             self.deadline.check()?;
             let line = self.src.read_range(pos, 64).map_err(Rejection::io)?;
@@ -156,10 +179,9 @@ impl Walk<'_> {
                         .map_err(Rejection::io)?;
                     let body = &body[..memchr::memmem::find(&body, b"startxref").unwrap_or(body.len())];
                     let (dicts, _) = super::dictionaries(body, self.limits.pdf_max_depth, false)?;
-                    let trailer = dicts.into_iter().next().ok_or_else(|| {
+                    return dicts.into_iter().next().ok_or_else(|| {
                         reject(Reason::Malformed, "a cross-reference table has no trailer")
-                    })?;
-                    return Ok(links(&trailer));
+                    });
                 }
                 (Some(Ok(Tok::Int(first))), Some(Ok(Tok::Int(count))))
                     if first >= 0 && count >= 0 =>
@@ -216,11 +238,12 @@ impl Walk<'_> {
                         ),
                     )
                 })?;
-                if self.newest(number)? && !in_use {
-                    self.freed.set(number, true);
-                }
                 if in_use {
+                    self.newest(number)?;
                     self.in_use(number, generation, offset)?;
+                } else {
+                    self.count_entry()?;
+                    self.table_free.push(number);
                 }
             }
             done += n;
@@ -230,7 +253,7 @@ impl Walk<'_> {
 
     /// A cross-reference stream object at `at` (7.5.8): its entries are rows of
     /// `/W` big-endian fields, for the objects `/Index` names.
-    fn stream(&mut self, at: u64) -> Result<Vec<u64>, Rejection> {
+    fn stream(&mut self, at: u64) -> Result<Dict, Rejection> {
         let body = self.src.read_range(at, 64 * 1024).map_err(Rejection::io)?;
         let (dicts, stop) = super::dictionaries(&body, self.limits.pdf_max_depth, true)?;
         let d = dicts.into_iter().next();
@@ -306,7 +329,7 @@ impl Walk<'_> {
                 }
             }
         }
-        Ok(links(&d))
+        Ok(d)
     }
 
     /// The stream's raw bytes, inflated when `/FlateDecode`, capped at what
@@ -368,16 +391,7 @@ impl Walk<'_> {
 
     /// An in-use entry must point at `number generation obj`.
     fn in_use(&mut self, number: i64, generation: i64, offset: u64) -> Result<(), Rejection> {
-        self.entries += 1;
-        if self.entries > self.limits.pdf_max_objects {
-            return Err(reject(
-                Reason::TooComplex,
-                format!(
-                    "more than {} cross-reference entries",
-                    self.limits.pdf_max_objects
-                ),
-            ));
-        }
+        self.count_entry()?;
         let head = self.src.read_range(offset, 64).map_err(Rejection::io)?;
         if offset == 0 || object_header(&head) != Some((number, generation)) {
             return Err(reject(
@@ -404,6 +418,20 @@ impl Walk<'_> {
                 ));
             }
             self.resolved[i] = true;
+        }
+        Ok(())
+    }
+
+    fn count_entry(&mut self) -> Result<(), Rejection> {
+        self.entries += 1;
+        if self.entries > self.limits.pdf_max_objects {
+            return Err(reject(
+                Reason::TooComplex,
+                format!(
+                    "more than {} cross-reference entries",
+                    self.limits.pdf_max_objects
+                ),
+            ));
         }
         Ok(())
     }
@@ -458,13 +486,9 @@ fn parse_entry(e: &[u8]) -> Option<(u64, i64, bool)> {
     (e[10] == b' ' && e[16] == b' ' && eol_ok).then_some((offset, generation, in_use))
 }
 
-/// `/Prev` and `/XRefStm` of a trailer or cross-reference stream dictionary.
-fn links(d: &Dict) -> Vec<u64> {
-    [b"Prev".as_slice(), b"XRefStm"]
-        .iter()
-        .filter_map(|k| d.int(k))
-        .map(|v| v.max(0) as u64)
-        .collect()
+/// A byte offset (`/Prev`, `/XRefStm`) in a trailer or cross-reference stream dictionary.
+fn link(d: &Dict, key: &[u8]) -> Option<u64> {
+    d.int(key).map(|v| v.max(0) as u64)
 }
 
 /// The integer in `N G obj <integer> endobj`.
