@@ -104,6 +104,7 @@ struct Walk<'a> {
     resolved: Vec<bool>,
     /// Objects stored in object streams (type 2 entries).
     compressed: Vec<i64>,
+    /// Entries in the section being read.
     entries: u64,
     /// Object numbers already given an entry by a newer section (sections are
     /// walked newest first, so the first entry seen is the one in force).
@@ -138,6 +139,7 @@ impl Walk<'_> {
                 format!("more than {MAX_SECTIONS} cross-reference sections"),
             ));
         }
+        self.entries = 0;
         let head = self.src.read_range(at, 64).map_err(Rejection::io)?;
         if head.starts_with(b"xref") && !stream_only {
             let trailer = self.table(at + 4)?;
@@ -289,12 +291,12 @@ impl Walk<'_> {
         let declared = index
             .chunks(2)
             .fold(0u64, |acc, p| acc.saturating_add(p[1] as u64));
-        if declared > self.limits.pdf_max_objects {
+        if declared > self.limits.pdf_max_objects + 1 {
             return Err(reject(
                 Reason::TooComplex,
                 format!(
                     "a cross-reference stream declares more than {} entries",
-                    self.limits.pdf_max_objects
+                    self.limits.pdf_max_objects + 1
                 ),
             ));
         }
@@ -423,13 +425,14 @@ impl Walk<'_> {
     }
 
     fn count_entry(&mut self) -> Result<(), Rejection> {
+        // Every object plus the head of the free list (object 0).
         self.entries += 1;
-        if self.entries > self.limits.pdf_max_objects {
+        if self.entries > self.limits.pdf_max_objects + 1 {
             return Err(reject(
                 Reason::TooComplex,
                 format!(
-                    "more than {} cross-reference entries",
-                    self.limits.pdf_max_objects
+                    "more than {} entries in one cross-reference section",
+                    self.limits.pdf_max_objects + 1
                 ),
             ));
         }
