@@ -104,14 +104,14 @@ def ooxml(kind, title, app_fields, extra=(), body=None, content_types=None):
                       ("docProps/core.xml", CORE % title), ("docProps/app.xml", app), *extra])
 
 
-def odf(mime, title, stats, content=None):
+def odf(mime, title, stats, content=None, extra=()):
     meta = (b"<office:document-meta xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' xmlns:meta='urn:oasis:names:tc:opendocument:xmlns:meta:1.0' xmlns:dc='http://purl.org/dc/elements/1.1/'>"
             b"<office:meta><dc:title>" + title + b"</dc:title><meta:initial-creator>Alan Turing</meta:initial-creator><meta:creation-date>2026-02-03T04:05:06</meta:creation-date>"
             b"<meta:generator>docproc fixtures</meta:generator><meta:document-statistic " + stats + b"/></office:meta></office:document-meta>")
     if content is None:
         content = b"<office:document-content xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0'/>"
     return zip_bytes([("mimetype", mime, zipfile.ZIP_STORED), ("content.xml", content),
-                      ("meta.xml", meta), ("META-INF/manifest.xml", b"<manifest/>")])
+                      ("meta.xml", meta), ("META-INF/manifest.xml", b"<manifest/>"), *extra])
 
 
 ODF_CONTENT = (b"<office:document-content xmlns:office='urn:oasis:names:tc:opendocument:xmlns:office:1.0' xmlns:text='urn:oasis:names:tc:opendocument:xmlns:text:1.0' "
@@ -351,6 +351,19 @@ def main():
          b"<office:scripts><office:event-listeners><script:event-listener script:language='ooo:script' script:event-name='dom:load' "
          b"xlink:href='vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document'/></office:event-listeners></office:scripts>")),
          ODT, "REJECTED", "active_content", detected="odt", note="a macro bound to the document's load event")
+    basic = [("Basic/script-lc.xml", b"<library:libraries xmlns:library='http://openoffice.org/2000/library'/>"),
+             ("Basic/Standard/script-lb.xml", b"<library:library xmlns:library='http://openoffice.org/2000/library' library:name='Standard'/>"),
+             ("Basic/Standard/Module1.xml", b"<m:module xmlns:m='http://openoffice.org/2000/script' m:name='Module1' m:language='StarBasic'>"
+              b"Sub Main\n  Shell(&quot;calc&quot;)\nEnd Sub</m:module>")]
+    emit("odt-basic-module.odt", odf(b"application/vnd.oasis.opendocument.text", b"Module", b"", extra=basic),
+         ODT, "REJECTED", "active_content", detected="odt", note="a StarBasic module stored in the package, not bound to any event")
+    emit("ods-python-script.ods", odf(b"application/vnd.oasis.opendocument.spreadsheet", b"Script", b"",
+         extra=[("Scripts/python/report.py", b"import os\nos.system('calc')\n")]),
+         "application/vnd.oasis.opendocument.spreadsheet", "REJECTED", "active_content", detected="ods", note="a Python script stored in the package")
+    emit("docx-activex.docx", ooxml("docx", b"Control", [], extra=[
+         ("word/activeX/activeX1.xml", b"<ax:ocx xmlns:ax='http://schemas.microsoft.com/office/2006/activeX' ax:classid='{8BD21D40-EC42-11CE-9E0D-00AA006002F3}' ax:persistence='persistStorage'/>"),
+         ("word/activeX/activeX1.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)]),
+         DOCX, "REJECTED", "active_content", detected="docx", note="an ActiveX control without its content type declared")
     emit("svg-script.svg", SVG_HEAD + b"<script>alert(document.domain)</script></svg>", "image/svg+xml", "REJECTED", "active_content", detected="xml")
     emit("svg-onload.svg", SVG_HEAD + b'<rect width="10" height="10" onload="alert(1)"/></svg>', "application/xml", "REJECTED", "active_content",
          filename="svg-onload.xml", detected="xml", note="accepted as XML before active-content checks")

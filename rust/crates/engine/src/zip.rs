@@ -324,17 +324,38 @@ fn data_offset(src: &dyn Source, e: &Entry) -> Result<u64, Rejection> {
     Ok(e.local_offset + 30 + le16(&lh, 26) + le16(&lh, 28))
 }
 
-/// A VBA project is a macro, whatever the package's content types say.
+/// Parts that carry code, whatever the package's content types say: a VBA
+/// project or ActiveX controls in OOXML (MS-OFORMS, MS-OVBA), StarBasic
+/// modules (`Basic/<library>/<module>.xml`) or script files (`Scripts/…`)
+/// in ODF packages, where office suites keep document macros.
 fn reject_macros(entries: &[Entry], format: Format) -> Result<(), Rejection> {
+    let odf = matches!(format, Format::Odt | Format::Ods | Format::Odp);
     for e in entries {
-        let file = e.name.rsplit(['/', '\\']).next().unwrap_or(&e.name);
-        if file.eq_ignore_ascii_case("vbaProject.bin") {
-            return Err(Rejection::new(
-                Reason::ActiveContent,
-                format!("part {:?} is a VBA macro project", e.name),
-            )
-            .detected(format.name()));
+        let name = e.name.replace('\\', "/").to_ascii_lowercase();
+        if name.ends_with('/') {
+            continue; // a folder entry holds nothing
         }
+        let file = name.rsplit('/').next().unwrap_or(&name);
+        let what = if file == "vbaproject.bin" {
+            "a VBA macro project"
+        } else if !odf && (name.starts_with("activex/") || name.contains("/activex/")) {
+            "an ActiveX control"
+        } else if odf
+            && name.starts_with("basic/")
+            && name.matches('/').count() == 2
+            && !matches!(file, "script-lb.xml" | "dialog-lb.xml")
+        {
+            "a StarBasic macro module"
+        } else if odf && name.starts_with("scripts/") {
+            "a document script"
+        } else {
+            continue;
+        };
+        return Err(Rejection::new(
+            Reason::ActiveContent,
+            format!("part {:?} is {what}", e.name),
+        )
+        .detected(format.name()));
     }
     Ok(())
 }
