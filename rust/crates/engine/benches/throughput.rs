@@ -1,7 +1,9 @@
-//! Engine throughput against raw SHA-256 of the same bytes, and peak RSS for
-//! a 10 MiB and a 1 GiB text document and two generated PDFs (200,000 small
-//! objects with a classic xref table; 3000 pages with content streams),
-//! measured in one run on one machine.
+//! Engine throughput against raw SHA-256 of the same bytes, and peak RSS, for
+//! documents of every kind users send, generated at bench time: 10 MiB and
+//! 1 GiB text, a 1 GiB CSV ledger, a 1 GiB JSON export, two PDFs (200,000
+//! small objects with a classic xref table; 3000 pages with content
+//! streams), a 6000x6000 RGB PNG and a 300k-row XLSX (also compared with
+//! inflating its entries once), measured in one run on one machine.
 //!
 //!     cargo bench -p docproc-engine --bench throughput [-- --size-mib N]
 //!
@@ -16,6 +18,9 @@ use std::time::Instant;
 
 #[path = "../tests/support/pdfgen.rs"]
 mod pdfgen;
+
+#[path = "../tests/support/docgen.rs"]
+mod docgen;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -47,11 +52,16 @@ fn generate(path: &Path, bytes: u64) -> std::io::Result<()> {
 }
 
 fn declared_for(path: &Path) -> Declared {
-    if path.extension().is_some_and(|e| e == "pdf") {
-        Declared::new("bench.pdf", "application/pdf")
-    } else {
-        Declared::new("bench.txt", "text/plain")
-    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("txt");
+    let mime = match ext {
+        "pdf" => "application/pdf",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "png" => "image/png",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "text/plain",
+    };
+    Declared::new(format!("bench.{ext}"), mime)
 }
 
 fn child(mode: &str, path: &Path) {
@@ -60,6 +70,9 @@ fn child(mode: &str, path: &Path) {
     let detail = match mode {
         "sha256" => sha256_file(path)
             .map(|h| h[..12].to_string())
+            .unwrap_or_else(|e| e.to_string()),
+        "inflate" => docgen::inflate_entries(path)
+            .map(|n| n.to_string())
             .unwrap_or_else(|e| e.to_string()),
         "engine" => {
             let src =
@@ -79,12 +92,20 @@ fn child(mode: &str, path: &Path) {
 
 /// Rows comparing the engine with SHA-256 of the same file.
 fn report(label: &str, path: &Path, mib: f64) {
+    report_with(label, path, mib, false)
+}
+
+/// [`report`], plus inflating a container's entries once when `container`.
+fn report_with(label: &str, path: &Path, mib: f64, container: bool) {
     // Warm the page cache so every measurement reads the same way.
     let _ = measure("sha256", path);
     let (sha_s, sha_rss) = measure("sha256", path);
     let mut rows = vec![("sha256 (sha2)", (sha_s, sha_rss))];
     if let Some(secs) = openssl_seconds(path) {
         rows.push(("openssl dgst", (secs, f64::NAN)));
+    }
+    if container {
+        rows.push(("inflate entries", measure("inflate", path)));
     }
     rows.push(("engine", measure("engine", path)));
     rows.push(("hash+engine", measure("both", path)));
@@ -179,4 +200,53 @@ fn main() {
     let pages = dir.path().join("pages-3000.pdf");
     let mib = generate_pdf(&pages, 3000, 16 * 1024);
     report(&format!("pdf 3k pages {mib:.0}M"), &pages, mib);
+    for path in [objects, pages] {
+        let _ = std::fs::remove_file(path);
+    }
+
+    let csv = dir.path().join("ledger.csv");
+    let bytes = docgen::write_csv(&csv, big_mib << 20).unwrap_or_else(|e| panic!("csv: {e}"));
+    accepted(&csv, "columns", 5);
+    report(&format!("{} MiB csv", bytes >> 20), &csv, mib_of(bytes));
+    let _ = std::fs::remove_file(&csv);
+
+    let json = dir.path().join("export.json");
+    let bytes = docgen::write_json(&json, big_mib << 20).unwrap_or_else(|e| panic!("json: {e}"));
+    accepted(&json, "encoding", "utf-8");
+    report(&format!("{} MiB json", bytes >> 20), &json, mib_of(bytes));
+    let _ = std::fs::remove_file(&json);
+
+    let png = dir.path().join("photo.png");
+    let bytes = docgen::write_png(&png, 6000, 6000).unwrap_or_else(|e| panic!("png: {e}"));
+    accepted(&png, "width", 6000);
+    report(&format!("png 6000² {}M", bytes >> 20), &png, mib_of(bytes));
+    let _ = std::fs::remove_file(&png);
+
+    let xlsx = dir.path().join("ledger.xlsx");
+    let (bytes, sheet) = docgen::write_xlsx(&xlsx, 300_000).unwrap_or_else(|e| panic!("xlsx: {e}"));
+    accepted(&xlsx, "sheets", 1);
+    report_with(
+        &format!("xlsx 300k {}M>{}M", bytes >> 20, sheet >> 20),
+        &xlsx,
+        mib_of(bytes),
+        true,
+    );
+}
+
+fn mib_of(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 20) as f64
+}
+
+/// The engine must accept a generated document (with `key` = `value` in its
+/// metadata) before it is timed: a fast rejection is not throughput.
+fn accepted(path: &Path, key: &str, value: impl Into<serde_json::Value>) {
+    let src = FileSource::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let value = value.into();
+    match inspect(&src, &declared_for(path), &Limits::default()) {
+        Verdict::Accepted { metadata, .. } if metadata.get(key) == Some(&value) => {}
+        other => panic!(
+            "{} not accepted with {key} = {value}: {other:?}",
+            path.display()
+        ),
+    }
 }

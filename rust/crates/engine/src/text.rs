@@ -402,18 +402,27 @@ const ACTIVE_CONTENT_TYPES: [&str; 3] = ["macroenabled", "vbaproject", "activex"
 
 /// Does an attribute value start with a scripting URL scheme? Browsers ignore
 /// whitespace and control characters inside the scheme, so this does too.
-fn script_url(value: &str) -> bool {
-    let mut head = String::with_capacity(24);
-    for c in value
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-    {
-        if head.len() >= 24 {
+fn script_url(value: &[u8]) -> bool {
+    let mut head = [0u8; 24];
+    let mut len = 0;
+    for &b in value {
+        if b.is_ascii_whitespace() || b.is_ascii_control() {
+            continue;
+        }
+        // Every scheme starts with a letter; most values (numbers, cell
+        // references, ids) are ruled out by their first byte.
+        if len == 0 && !matches!(b.to_ascii_lowercase(), b'j' | b'v' | b'l' | b'm') {
+            return false;
+        }
+        head[len] = b.to_ascii_lowercase();
+        len += 1;
+        if len == head.len() {
             break;
         }
-        head.push(c.to_ascii_lowercase());
     }
-    SCRIPT_SCHEMES.iter().any(|s| head.starts_with(s))
+    SCRIPT_SCHEMES
+        .iter()
+        .any(|s| head[..len].starts_with(s.as_bytes()))
 }
 
 /// Active-content rules for one element (start or empty tag) at `depth`.
@@ -465,15 +474,24 @@ fn check_active(
             }
             continue;
         }
-        let value = attr
-            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|err| {
-                ctx.reject(
-                    Reason::Malformed,
-                    format!("the XML is not well-formed: {err}"),
+        // Only references (`&#x09;`) change what the value says; without
+        // them the raw bytes are the value, and nothing is allocated.
+        let value: std::borrow::Cow<'_, str> =
+            if memchr::memchr(b'&', attr.value.as_bytes()).is_none() {
+                std::borrow::Cow::Borrowed(&attr.value)
+            } else {
+                std::borrow::Cow::Owned(
+                    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|err| {
+                            ctx.reject(
+                                Reason::Malformed,
+                                format!("the XML is not well-formed: {err}"),
+                            )
+                        })?
+                        .into_owned(),
                 )
-            })?;
-        if script_url(&value) {
+            };
+        if script_url(value.as_bytes()) {
             return Err(active(format!(
                 "attribute {key:?} of <{name}> is a script URL"
             )));
