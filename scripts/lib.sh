@@ -89,3 +89,9 @@ RC
   export TF_CLI_CONFIG_FILE="$rc"
   export TF_IN_AUTOMATION=1
 }
+
+# The exact Rust toolchain the project is built and tested with (rust-version
+# in rust/Cargo.toml); workflows and zip builds use this one version.
+pinned_rust_version() {
+  sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$DOCPROC_ROOT/rust/Cargo.toml"
+}
