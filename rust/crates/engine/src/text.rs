@@ -677,16 +677,54 @@ fn csv_check(
             .to_string()
     };
     while let Some(chunk) = chunks.next_chunk()? {
-        for &b in chunk {
-            if record == 0 {
-                header_bytes += 1;
-                if header_bytes > CSV_MAX_HEADER {
-                    return Err(csv_too_complex(format!(
-                        "the CSV header is longer than {CSV_MAX_HEADER} bytes"
-                    )));
+        let mut i = 0;
+        while i < chunk.len() {
+            if record > 0 {
+                // Past the header nothing is kept: jump between the bytes
+                // that matter (memchr), counting fields and records.
+                let rest = &chunk[i..];
+                if in_quotes {
+                    match memchr::memchr(b'"', rest) {
+                        Some(p) => {
+                            i += p + 1;
+                            in_quotes = false;
+                        }
+                        None => i = chunk.len(),
+                    }
+                    continue;
                 }
+                let stop = memchr::memchr3(b'"', b',', b'\n', rest);
+                let run = &rest[..stop.unwrap_or(rest.len())];
+                record_has_data |= run.iter().any(|&c| c != b'\r');
+                let Some(p) = stop else {
+                    i = chunk.len();
+                    continue;
+                };
+                i += p + 1;
+                match rest[p] {
+                    b'"' => {
+                        in_quotes = true;
+                        record_has_data = true;
+                    }
+                    b',' => fields += 1,
+                    _ => {
+                        check_record(record, fields, columns, record_has_data)?;
+                        record += 1;
+                        fields = 1;
+                        record_has_data = false;
+                    }
+                }
+                continue;
             }
-            let keep = record == 0 && header.len() < CSV_HEADER_NAMES;
+            let b = chunk[i];
+            i += 1;
+            header_bytes += 1;
+            if header_bytes > CSV_MAX_HEADER {
+                return Err(csv_too_complex(format!(
+                    "the CSV header is longer than {CSV_MAX_HEADER} bytes"
+                )));
+            }
+            let keep = header.len() < CSV_HEADER_NAMES;
             if in_quotes {
                 if b == b'"' {
                     in_quotes = false;
@@ -706,35 +744,22 @@ fn csv_check(
                 }
                 b',' => {
                     fields += 1;
-                    if record == 0 {
-                        if fields > CSV_MAX_COLUMNS {
-                            return Err(csv_too_complex(format!(
-                                "the CSV header has more than {CSV_MAX_COLUMNS} columns"
-                            )));
-                        }
-                        if keep {
-                            header.push(name(&field));
-                        }
-                        field.clear();
+                    if fields > CSV_MAX_COLUMNS {
+                        return Err(csv_too_complex(format!(
+                            "the CSV header has more than {CSV_MAX_COLUMNS} columns"
+                        )));
                     }
+                    if keep {
+                        header.push(name(&field));
+                    }
+                    field.clear();
                 }
                 b'\n' => {
-                    if record == 0 {
-                        if keep {
-                            header.push(name(&field));
-                        }
-                        field.clear();
-                        columns = fields;
-                    } else if (record_has_data || fields > 1) && fields != columns {
-                        return Err(reject(
-                            "csv",
-                            Reason::Malformed,
-                            format!(
-                                "record {} has {fields} fields; the header has {columns}",
-                                record + 1
-                            ),
-                        ));
+                    if keep {
+                        header.push(name(&field));
                     }
+                    field.clear();
+                    columns = fields;
                     record += 1;
                     fields = 1;
                     record_has_data = false;
@@ -762,7 +787,16 @@ fn csv_check(
             header.push(name(&field));
         }
         columns = fields;
-    } else if (record_has_data || fields > 1) && fields != columns {
+    } else {
+        check_record(record, fields, columns, record_has_data)?;
+    }
+    Ok((columns, header))
+}
+
+/// A record (0-based `record` after the header) must have the header's
+/// field count; an empty line is not a record.
+fn check_record(record: u64, fields: u64, columns: u64, has_data: bool) -> Result<(), Rejection> {
+    if (has_data || fields > 1) && fields != columns {
         return Err(reject(
             "csv",
             Reason::Malformed,
@@ -772,5 +806,5 @@ fn csv_check(
             ),
         ));
     }
-    Ok((columns, header))
+    Ok(())
 }

@@ -281,7 +281,7 @@ impl Walk<'_> {
             ));
         }
         let index = int_array(dict_text, b"Index").unwrap_or_else(|| vec![0, size]);
-        if index.len() % 2 != 0 || index.iter().any(|v| *v < 0) {
+        if !index.len().is_multiple_of(2) || index.iter().any(|v| *v < 0) {
             return Err(reject(
                 Reason::Malformed,
                 "a cross-reference stream's /Index is not pairs of object numbers and counts",
