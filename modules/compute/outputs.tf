@@ -8,6 +8,11 @@ output "function_arns" {
   value       = { for k, f in aws_lambda_function.this : k => f.arn }
 }
 
+output "function_subnet_ids" {
+  description = "Subnets each function runs in (its VPC configuration), by role."
+  value       = { for k, f in aws_lambda_function.this : k => f.vpc_config[0].subnet_ids }
+}
+
 output "invoke_arns" {
   description = "Invoke ARNs (for API Gateway integrations) by role."
   value       = { for k, f in aws_lambda_function.this : k => f.invoke_arn }

@@ -1,5 +1,8 @@
 # A private-only VPC: no internet or NAT gateway. Lambdas reach AWS through
 # gateway endpoints (S3, DynamoDB) and interface endpoints (everything else).
+# With existing_network, the endpoints and security groups go into a VPC the
+# caller already has, and the VPC, subnets, route tables and flow logs are the
+# caller's.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -8,9 +11,18 @@ data "aws_partition" "current" {}
 locals {
   # `id` is the region name on provider 5.x and 6.x alike (`name` is deprecated in 6.x).
   region = data.aws_region.current.id
+
+  # Resources that gained a count with existing_network keep their state:
+  # Terraform moves an object to index [0] when count is added to its resource.
+  create_vpc         = var.existing_network == null
+  vpc_id             = local.create_vpc ? aws_vpc.this[0].id : var.existing_network.vpc_id
+  private_subnet_ids = local.create_vpc ? aws_subnet.private[*].id : var.existing_network.private_subnet_ids
+  route_table_ids    = local.create_vpc ? aws_route_table.private[*].id : var.existing_network.route_table_ids
 }
 
 resource "aws_vpc" "this" {
+  count = local.create_vpc ? 1 : 0
+
   cidr_block           = var.cidr_block
   enable_dns_support   = true
   enable_dns_hostnames = true
@@ -18,16 +30,19 @@ resource "aws_vpc" "this" {
   tags = merge(var.tags, { Name = "${var.name_prefix}-vpc" })
 }
 
-# Lock down the default security group: nothing may use it.
+# Lock down the default security group: nothing may use it. An existing VPC's
+# default group is its owner's: adopting it would remove its rules.
 resource "aws_default_security_group" "this" {
-  vpc_id = aws_vpc.this.id
+  count = local.create_vpc ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
   tags   = merge(var.tags, { Name = "${var.name_prefix}-default-deny" })
 }
 
 resource "aws_subnet" "private" {
-  count = length(var.availability_zone_ids)
+  count = local.create_vpc ? length(var.availability_zone_ids) : 0
 
-  vpc_id                  = aws_vpc.this.id
+  vpc_id                  = aws_vpc.this[0].id
   availability_zone_id    = var.availability_zone_ids[count.index]
   cidr_block              = cidrsubnet(var.cidr_block, 4, count.index)
   map_public_ip_on_launch = false
@@ -36,7 +51,9 @@ resource "aws_subnet" "private" {
 }
 
 resource "aws_route_table" "private" {
-  vpc_id = aws_vpc.this.id
+  count = local.create_vpc ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
   tags   = merge(var.tags, { Name = "${var.name_prefix}-private" })
 }
 
@@ -44,7 +61,7 @@ resource "aws_route_table_association" "private" {
   count = length(aws_subnet.private)
 
   subnet_id      = aws_subnet.private[count.index].id
-  route_table_id = aws_route_table.private.id
+  route_table_id = aws_route_table.private[0].id
 }
 
 # --- Gateway endpoints, with policies limited to docproc's data -------------
@@ -62,10 +79,10 @@ data "aws_iam_policy_document" "s3_endpoint" {
 }
 
 resource "aws_vpc_endpoint" "s3" {
-  vpc_id            = aws_vpc.this.id
+  vpc_id            = local.vpc_id
   service_name      = "com.amazonaws.${local.region}.s3"
   vpc_endpoint_type = "Gateway"
-  route_table_ids   = [aws_route_table.private.id]
+  route_table_ids   = local.route_table_ids
   policy            = data.aws_iam_policy_document.s3_endpoint.json
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-s3" })
@@ -87,10 +104,10 @@ data "aws_iam_policy_document" "dynamodb_endpoint" {
 }
 
 resource "aws_vpc_endpoint" "dynamodb" {
-  vpc_id            = aws_vpc.this.id
+  vpc_id            = local.vpc_id
   service_name      = "com.amazonaws.${local.region}.dynamodb"
   vpc_endpoint_type = "Gateway"
-  route_table_ids   = [aws_route_table.private.id]
+  route_table_ids   = local.route_table_ids
   policy            = data.aws_iam_policy_document.dynamodb_endpoint.json
 
   tags = merge(var.tags, { Name = "${var.name_prefix}-dynamodb" })
@@ -101,7 +118,7 @@ resource "aws_vpc_endpoint" "dynamodb" {
 resource "aws_security_group" "endpoints" {
   name        = "${var.name_prefix}-endpoints"
   description = "Interface endpoints: HTTPS from the docproc Lambdas only"
-  vpc_id      = aws_vpc.this.id
+  vpc_id      = local.vpc_id
   tags        = merge(var.tags, { Name = "${var.name_prefix}-endpoints" })
 }
 
@@ -109,7 +126,7 @@ resource "aws_security_group" "lambda" {
   # checkov:skip=CKV2_AWS_5:Attached to the Lambda functions by the compute module, which checkov cannot see from here.
   name        = "${var.name_prefix}-lambda"
   description = "docproc Lambdas: HTTPS egress to VPC endpoints only"
-  vpc_id      = aws_vpc.this.id
+  vpc_id      = local.vpc_id
   tags        = merge(var.tags, { Name = "${var.name_prefix}-lambda" })
 }
 
@@ -203,11 +220,13 @@ data "aws_iam_policy_document" "execute_api_endpoint" {
 resource "aws_vpc_endpoint" "interface" {
   for_each = toset(var.interface_endpoint_services)
 
-  vpc_id              = aws_vpc.this.id
+  # Written out rather than local.vpc_id: `docproc preflight` counts interface
+  # endpoints per VPC by the aws_vpc this expression references.
+  vpc_id              = local.create_vpc ? aws_vpc.this[0].id : var.existing_network.vpc_id
   service_name        = "com.amazonaws.${local.region}.${each.value}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
-  subnet_ids          = aws_subnet.private[*].id
+  subnet_ids          = local.private_subnet_ids
   security_group_ids  = [aws_security_group.endpoints.id]
   policy              = each.value == "execute-api" && length(var.private_api_client_cidrs) > 0 ? data.aws_iam_policy_document.execute_api_endpoint.json : data.aws_iam_policy_document.interface_endpoint.json
 
@@ -217,6 +236,8 @@ resource "aws_vpc_endpoint" "interface" {
 # --- Flow logs --------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
+  count = local.create_vpc ? 1 : 0
+
   # checkov:skip=CKV_AWS_338:Retention is the environment's log_retention_days: prod keeps 731 days; dev (30) and staging (90) keep less by decision (README, Security scan).
   name              = "/aws/vpc/${var.name_prefix}-flow-logs"
   retention_in_days = var.log_retention_days
@@ -225,6 +246,8 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {
+  count = local.create_vpc ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -240,28 +263,36 @@ data "aws_iam_policy_document" "flow_logs_assume" {
 }
 
 resource "aws_iam_role" "flow_logs" {
+  count = local.create_vpc ? 1 : 0
+
   name               = "${var.name_prefix}-flow-logs"
-  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume[0].json
   tags               = var.tags
 }
 
 data "aws_iam_policy_document" "flow_logs" {
+  count = local.create_vpc ? 1 : 0
+
   statement {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-    resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.flow_logs[0].arn}:*"]
   }
 }
 
 resource "aws_iam_role_policy" "flow_logs" {
+  count = local.create_vpc ? 1 : 0
+
   name   = "write-flow-logs"
-  role   = aws_iam_role.flow_logs.id
-  policy = data.aws_iam_policy_document.flow_logs.json
+  role   = aws_iam_role.flow_logs[0].id
+  policy = data.aws_iam_policy_document.flow_logs[0].json
 }
 
 resource "aws_flow_log" "this" {
-  vpc_id          = aws_vpc.this.id
+  count = local.create_vpc ? 1 : 0
+
+  vpc_id          = aws_vpc.this[0].id
   traffic_type    = "ALL"
-  log_destination = aws_cloudwatch_log_group.flow_logs.arn
-  iam_role_arn    = aws_iam_role.flow_logs.arn
+  log_destination = aws_cloudwatch_log_group.flow_logs[0].arn
+  iam_role_arn    = aws_iam_role.flow_logs[0].arn
   tags            = merge(var.tags, { Name = "${var.name_prefix}-flow-logs" })
 }

@@ -1,11 +1,11 @@
 output "vpc_id" {
-  description = "ID of the VPC."
-  value       = aws_vpc.this.id
+  description = "ID of the VPC (the one created, or existing_network's)."
+  value       = local.vpc_id
 }
 
 output "private_subnet_ids" {
-  description = "IDs of the private subnets, one per availability zone."
-  value       = aws_subnet.private[*].id
+  description = "IDs of the private subnets, one per availability zone (the ones created, or existing_network's)."
+  value       = local.private_subnet_ids
 }
 
 output "lambda_security_group_id" {

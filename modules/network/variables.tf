@@ -10,8 +10,39 @@ variable "name_prefix" {
   }
 }
 
+variable "existing_network" {
+  description = "Place docproc in a VPC you already have instead of creating one: the VPC, two or three private subnets in distinct zones (the Lambdas and interface endpoints go in them) and the route tables of those subnets (the S3 and DynamoDB gateway endpoints are added to them). Use subnets and route tables dedicated to docproc: the gateway endpoint policies admit only docproc's bucket and tables. The VPC needs DNS support and DNS hostnames. docproc then creates no VPC, subnet, route table or flow log and leaves the default security group alone. null creates a private-only VPC."
+  type = object({
+    vpc_id             = string
+    private_subnet_ids = list(string)
+    route_table_ids    = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.existing_network == null ? true : can(regex("^vpc-[0-9a-f]{8,17}$", var.existing_network.vpc_id))
+    error_message = "existing_network.vpc_id must be a VPC ID (vpc-0123456789abcdef0)."
+  }
+  validation {
+    condition = var.existing_network == null ? true : (
+      length(var.existing_network.private_subnet_ids) >= 2 && length(var.existing_network.private_subnet_ids) <= 3 &&
+      length(distinct(var.existing_network.private_subnet_ids)) == length(var.existing_network.private_subnet_ids) &&
+      alltrue([for s in var.existing_network.private_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    )
+    error_message = "existing_network.private_subnet_ids must list 2 or 3 distinct subnet IDs (subnet-0123456789abcdef0), one per availability zone."
+  }
+  validation {
+    condition = var.existing_network == null ? true : (
+      length(var.existing_network.route_table_ids) >= 1 &&
+      length(distinct(var.existing_network.route_table_ids)) == length(var.existing_network.route_table_ids) &&
+      alltrue([for r in var.existing_network.route_table_ids : can(regex("^rtb-[0-9a-f]{8,17}$", r))])
+    )
+    error_message = "existing_network.route_table_ids must list the distinct route table IDs (rtb-0123456789abcdef0) of the private subnets."
+  }
+}
+
 variable "cidr_block" {
-  description = "IPv4 CIDR of the VPC."
+  description = "IPv4 CIDR of the VPC docproc creates (unused with existing_network)."
   type        = string
   default     = "10.40.0.0/16"
 
@@ -22,16 +53,21 @@ variable "cidr_block" {
 }
 
 variable "availability_zone_ids" {
-  description = "Availability zone IDs (e.g. use1-az1) for the private subnets (2 or 3). IDs, not names: names map to different zones in each account, and service support (Lambda, interface endpoints) is published per zone ID."
+  description = "Availability zone IDs (e.g. use1-az1) for the private subnets (2 or 3); required unless existing_network is set (whose subnets already have their zones). IDs, not names: names map to different zones in each account, and service support (Lambda, interface endpoints) is published per zone ID."
   type        = list(string)
+  default     = null
 
   validation {
-    condition     = length(var.availability_zone_ids) >= 2 && length(var.availability_zone_ids) <= 3 && length(distinct(var.availability_zone_ids)) == length(var.availability_zone_ids)
-    error_message = "availability_zone_ids must list 2 or 3 distinct zone IDs."
+    condition     = var.availability_zone_ids == null ? var.existing_network != null : length(var.availability_zone_ids) >= 2 && length(var.availability_zone_ids) <= 3 && length(distinct(var.availability_zone_ids)) == length(var.availability_zone_ids)
+    error_message = "availability_zone_ids must list 2 or 3 distinct zone IDs (required unless existing_network is set)."
   }
   validation {
-    condition     = alltrue([for z in var.availability_zone_ids : can(regex("^[a-z]{2,}[0-9]+-az[0-9]+$", z))])
+    condition     = var.availability_zone_ids == null ? true : alltrue([for z in var.availability_zone_ids : can(regex("^[a-z]{2,}[0-9]+-az[0-9]+$", z))])
     error_message = "availability_zone_ids must be zone IDs such as use1-az1 (not zone names such as us-east-1a)."
+  }
+  validation {
+    condition     = var.availability_zone_ids == null || var.existing_network == null
+    error_message = "availability_zone_ids and existing_network are exclusive: the existing subnets are already in their zones."
   }
 }
 
@@ -78,17 +114,18 @@ variable "dynamodb_table_arns" {
 }
 
 variable "flow_log_kms_key_arn" {
-  description = "KMS key ARN encrypting the VPC flow log group."
+  description = "KMS key ARN encrypting the VPC flow log group; required unless existing_network is set (an existing VPC's flow logs are its owner's)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.flow_log_kms_key_arn))
-    error_message = "flow_log_kms_key_arn must be a KMS key ARN."
+    condition     = var.flow_log_kms_key_arn == null ? var.existing_network != null : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.flow_log_kms_key_arn))
+    error_message = "flow_log_kms_key_arn must be a KMS key ARN (required unless existing_network is set)."
   }
 }
 
 variable "log_retention_days" {
-  description = "Retention of the flow log group, in days."
+  description = "Retention of the flow log group, in days (unused with existing_network)."
   type        = number
   default     = 365
 

@@ -6,9 +6,10 @@ data "aws_caller_identity" "current" {}
 # Zones are chosen by zone ID (names map to different zones in each account):
 # availability_zone_ids when given, else the first candidate_zone_ids (an
 # allowlist, so a zone AWS adds later never moves the subnets) that are
-# available and offer every interface endpoint service.
+# available and offer every interface endpoint service. An existing network's
+# subnets are already in their zones: nothing is chosen then.
 data "aws_availability_zones" "candidates" {
-  count = var.availability_zone_ids == null ? 1 : 0
+  count = local.choose_zones ? 1 : 0
 
   state = "available"
 
@@ -19,7 +20,7 @@ data "aws_availability_zones" "candidates" {
 }
 
 data "aws_vpc_endpoint_service" "interface" {
-  for_each = var.availability_zone_ids == null ? toset(var.interface_endpoint_services) : toset([])
+  for_each = local.choose_zones ? toset(var.interface_endpoint_services) : toset([])
 
   service      = each.value
   service_type = "Interface"
@@ -31,7 +32,8 @@ locals {
   account_id  = data.aws_caller_identity.current.account_id
   bucket_arn  = "arn:aws:s3:::${local.name_prefix}-documents-${local.account_id}"
 
-  zone_name_by_id = var.availability_zone_ids == null ? zipmap(data.aws_availability_zones.candidates[0].zone_ids, data.aws_availability_zones.candidates[0].names) : {}
+  choose_zones    = var.availability_zone_ids == null && var.existing_network == null
+  zone_name_by_id = local.choose_zones ? zipmap(data.aws_availability_zones.candidates[0].zone_ids, data.aws_availability_zones.candidates[0].names) : {}
   usable_zone_ids = [
     for id in var.candidate_zone_ids : id
     if contains(keys(local.zone_name_by_id), id) && alltrue([for svc in data.aws_vpc_endpoint_service.interface : contains(svc.availability_zones, lookup(local.zone_name_by_id, id, ""))])
@@ -41,7 +43,7 @@ locals {
 
 check "enough_zones" {
   assert {
-    condition     = length(local.zone_ids) >= var.availability_zone_count
+    condition     = var.existing_network != null || length(local.zone_ids) >= var.availability_zone_count
     error_message = "Only ${length(local.zone_ids)} candidate zones (${join(", ", local.zone_ids)}) offer every interface endpoint service; lower availability_zone_count, widen candidate_zone_ids or trim interface_endpoint_services."
   }
 }
@@ -62,8 +64,9 @@ module "network" {
   source = "../../modules/network"
 
   name_prefix                 = local.name_prefix
+  existing_network            = var.existing_network
   cidr_block                  = var.vpc_cidr
-  availability_zone_ids       = local.zone_ids
+  availability_zone_ids       = var.existing_network == null ? local.zone_ids : null
   interface_endpoint_services = var.interface_endpoint_services
   private_api_client_cidrs    = var.private_api_client_cidrs
   s3_bucket_arns              = [module.storage.documents_bucket_arn]

@@ -78,6 +78,16 @@ output "private_subnet_ids" {
   value       = module.network.private_subnet_ids
 }
 
+output "vpc_id" {
+  description = "VPC the functions and endpoints are in (created, or existing_network's)."
+  value       = module.network.vpc_id
+}
+
+output "lambda_security_group_id" {
+  description = "Security group of the functions: in an existing network, reference it where other resources (e.g. shared endpoints) must accept their traffic."
+  value       = module.network.lambda_security_group_id
+}
+
 output "authorizer_cache_ttl_seconds" {
   description = "How long API Gateway caches an authorizer decision per key: the upper bound on how long a revoked or disabled key keeps working."
   value       = var.authorizer_cache_ttl_seconds

@@ -36,7 +36,7 @@ variable "architecture" {
 }
 
 variable "availability_zone_count" {
-  description = "Number of availability zones (private subnets) to use."
+  description = "Number of availability zones (private subnets) to use (unused with existing_network)."
   type        = number
   default     = 2
 
@@ -46,8 +46,23 @@ variable "availability_zone_count" {
   }
 }
 
+variable "existing_network" {
+  description = "Place docproc in a VPC you already have (see modules/network): its ID, 2 or 3 private subnets in distinct zones and their route tables, all dedicated to docproc. No VPC, subnet, route table or flow log is created; the endpoints and security groups go into them. null creates a private-only VPC."
+  type = object({
+    vpc_id             = string
+    private_subnet_ids = list(string)
+    route_table_ids    = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.existing_network == null || var.availability_zone_ids == null
+    error_message = "existing_network and availability_zone_ids are exclusive: the existing subnets are already in their zones."
+  }
+}
+
 variable "vpc_cidr" {
-  description = "IPv4 CIDR of the VPC."
+  description = "IPv4 CIDR of the VPC docproc creates (unused with existing_network)."
   type        = string
   default     = "10.40.0.0/16"
 }

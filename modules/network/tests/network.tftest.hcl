@@ -56,7 +56,7 @@ run "private_only_network" {
     error_message = "endpoints accept HTTPS only"
   }
   assert {
-    condition     = aws_flow_log.this.traffic_type == "ALL" && aws_cloudwatch_log_group.flow_logs.kms_key_id == var.flow_log_kms_key_arn
+    condition     = aws_flow_log.this[0].traffic_type == "ALL" && aws_cloudwatch_log_group.flow_logs[0].kms_key_id == var.flow_log_kms_key_arn
     error_message = "flow logs must capture all traffic into a KMS-encrypted log group"
   }
   assert {
@@ -68,7 +68,7 @@ run "private_only_network" {
     error_message = "the DynamoDB endpoint policy must be limited to docproc's tables"
   }
   assert {
-    condition     = aws_vpc.this.tags["Name"] == "dev-docproc-vpc"
+    condition     = aws_vpc.this[0].tags["Name"] == "dev-docproc-vpc"
     error_message = "names must start with the prefix"
   }
 }
@@ -178,4 +178,97 @@ run "private_api_clients_reach_the_execute_api_endpoint" {
     condition     = data.aws_iam_policy_document.execute_api_endpoint.statement[0].sid == "InvokeThisAccountsApis" && data.aws_iam_policy_document.execute_api_endpoint.statement[0].actions == toset(["execute-api:Invoke"])
     error_message = "the execute-api endpoint must admit anonymous API-key clients, for Invoke only"
   }
+}
+
+# A VPC the caller already has: docproc adds its endpoints and security groups
+# to the given subnets and route tables, and creates nothing VPC-wide.
+run "existing_network" {
+  command = plan
+  variables {
+    availability_zone_ids = null
+    flow_log_kms_key_arn  = null
+    existing_network = {
+      vpc_id             = "vpc-0a1b2c3d4e5f60718"
+      private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
+      route_table_ids    = ["rtb-0ccccccccccccccc3"]
+    }
+  }
+  assert {
+    condition     = length(aws_vpc.this) == 0 && length(aws_subnet.private) == 0 && length(aws_route_table.private) == 0 && length(aws_route_table_association.private) == 0
+    error_message = "no VPC, subnet or route table may be created in an existing network"
+  }
+  assert {
+    condition     = length(aws_default_security_group.this) == 0 && length(aws_flow_log.this) == 0 && length(aws_cloudwatch_log_group.flow_logs) == 0 && length(aws_iam_role.flow_logs) == 0
+    error_message = "an existing VPC's default security group and flow logs are its owner's"
+  }
+  assert {
+    condition     = alltrue([for e in aws_vpc_endpoint.interface : e.vpc_id == "vpc-0a1b2c3d4e5f60718" && e.subnet_ids == toset(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"])])
+    error_message = "interface endpoints must go into the given subnets"
+  }
+  assert {
+    condition     = alltrue([for e in [aws_vpc_endpoint.s3, aws_vpc_endpoint.dynamodb] : e.vpc_id == "vpc-0a1b2c3d4e5f60718" && e.route_table_ids == toset(["rtb-0ccccccccccccccc3"])])
+    error_message = "gateway endpoints must be added to the given route tables"
+  }
+  assert {
+    condition     = aws_security_group.lambda.vpc_id == "vpc-0a1b2c3d4e5f60718" && aws_security_group.endpoints.vpc_id == "vpc-0a1b2c3d4e5f60718"
+    error_message = "security groups belong to the given VPC"
+  }
+  assert {
+    condition     = output.vpc_id == "vpc-0a1b2c3d4e5f60718" && output.private_subnet_ids == tolist(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"])
+    error_message = "outputs must name the given VPC and subnets"
+  }
+}
+
+run "rejects_existing_network_with_one_subnet" {
+  command = plan
+  variables {
+    availability_zone_ids = null
+    existing_network = {
+      vpc_id             = "vpc-0a1b2c3d4e5f60718"
+      private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1"]
+      route_table_ids    = ["rtb-0ccccccccccccccc3"]
+    }
+  }
+  expect_failures = [var.existing_network]
+}
+
+run "rejects_malformed_existing_ids" {
+  command = plan
+  variables {
+    availability_zone_ids = null
+    existing_network = {
+      vpc_id             = "my-vpc"
+      private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
+      route_table_ids    = []
+    }
+  }
+  expect_failures = [var.existing_network]
+}
+
+run "rejects_zones_with_existing_network" {
+  command = plan
+  variables {
+    existing_network = {
+      vpc_id             = "vpc-0a1b2c3d4e5f60718"
+      private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
+      route_table_ids    = ["rtb-0ccccccccccccccc3"]
+    }
+  }
+  expect_failures = [var.availability_zone_ids]
+}
+
+run "zones_required_without_existing_network" {
+  command = plan
+  variables {
+    availability_zone_ids = null
+  }
+  expect_failures = [var.availability_zone_ids]
+}
+
+run "flow_log_key_required_without_existing_network" {
+  command = plan
+  variables {
+    flow_log_kms_key_arn = null
+  }
+  expect_failures = [var.flow_log_kms_key_arn]
 }

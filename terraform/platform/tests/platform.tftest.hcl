@@ -126,3 +126,45 @@ run "rejects_one_zone" {
   }
   expect_failures = [var.availability_zone_count]
 }
+
+# A VPC the team already has: no VPC, subnet or zone lookup; the endpoints and
+# every function go into the given subnets.
+run "bring_your_own_network" {
+  command = plan
+  variables {
+    existing_network = {
+      vpc_id             = "vpc-0a1b2c3d4e5f60718"
+      private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ddddddddddddddd4"]
+      route_table_ids    = ["rtb-0ccccccccccccccc3"]
+    }
+  }
+  assert {
+    condition     = length(data.aws_availability_zones.candidates) == 0 && length(data.aws_vpc_endpoint_service.interface) == 0
+    error_message = "an existing network's subnets are already in their zones: no zone lookup"
+  }
+  assert {
+    condition     = output.vpc_id == "vpc-0a1b2c3d4e5f60718" && output.private_subnet_ids == tolist(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ddddddddddddddd4"])
+    error_message = "the platform must use the given VPC and subnets"
+  }
+  assert {
+    condition     = length(module.compute.function_subnet_ids) == 4 && alltrue([for s in values(module.compute.function_subnet_ids) : s == toset(["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2", "subnet-0ddddddddddddddd4"])])
+    error_message = "every function must run in the given subnets"
+  }
+  assert {
+    condition     = length(module.network.interface_endpoint_ids) == 6
+    error_message = "the interface endpoints are still docproc's own, in the given subnets (asserted in modules/network)"
+  }
+}
+
+run "bring_your_own_network_excludes_pinned_zones" {
+  command = plan
+  variables {
+    availability_zone_ids = ["use1-az1", "use1-az2"]
+    existing_network = {
+      vpc_id             = "vpc-0a1b2c3d4e5f60718"
+      private_subnet_ids = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0bbbbbbbbbbbbbbb2"]
+      route_table_ids    = ["rtb-0ccccccccccccccc3"]
+    }
+  }
+  expect_failures = [var.existing_network]
+}
