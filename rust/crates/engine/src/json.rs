@@ -205,18 +205,24 @@ impl Scanner {
     fn feed(&mut self, chunk: &[u8]) -> Result<(), (&'static str, usize)> {
         let mut i = 0;
         while i < chunk.len() {
-            if self.tok == Tok::Str {
-                // Fast path through plain string content.
-                while i < chunk.len() {
-                    let c = chunk[i];
-                    if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
-                        break;
-                    }
-                    i += 1;
+            // Fast paths through runs that cannot change the state: plain
+            // string content, whitespace between tokens, digits of a number.
+            let rest = &chunk[i..];
+            i += match self.tok {
+                Tok::Str => rest
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c)),
+                Tok::None => rest
+                    .iter()
+                    .position(|&c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r')),
+                Tok::Num(Num::Int | Num::Frac | Num::EDigits) => {
+                    rest.iter().position(|c| !c.is_ascii_digit())
                 }
-                if i == chunk.len() {
-                    break;
-                }
+                _ => Some(0),
+            }
+            .unwrap_or(rest.len());
+            if i == chunk.len() {
+                break;
             }
             let b = chunk[i];
             let step = self.byte(b).map_err(|e| (e, i))?;
