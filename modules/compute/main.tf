@@ -37,6 +37,27 @@ locals {
   }
 }
 
+# Each function's package: a local zip, or a published one in S3 with the
+# digest its release recorded (Lambda's CodeSha256 is the same base64 SHA-256).
+locals {
+  packages = {
+    for f in keys(var.functions) : f => var.artifacts_dir != null ? {
+      filename          = "${var.artifacts_dir}/${f}.zip"
+      s3_bucket         = null
+      s3_key            = null
+      s3_object_version = null
+      sha256_base64     = filebase64sha256("${var.artifacts_dir}/${f}.zip")
+      } : {
+      # try(): with neither source set, the preconditions below say so.
+      filename          = null
+      s3_bucket         = try(var.artifacts_s3.bucket, null)
+      s3_key            = try("${var.artifacts_s3.key_prefix}${f}.zip", null)
+      s3_object_version = try(var.artifacts_s3.object_versions[f], null)
+      sha256_base64     = try(var.artifacts_s3.code_sha256_base64[f], null)
+    }
+  }
+}
+
 resource "aws_lambda_function" "this" {
   for_each = var.functions
 
@@ -45,8 +66,11 @@ resource "aws_lambda_function" "this" {
   function_name                  = "${var.name_prefix}-${each.key}"
   description                    = "docproc ${each.key}"
   role                           = aws_iam_role.function[each.key].arn
-  filename                       = "${var.artifacts_dir}/${each.key}.zip"
-  source_code_hash               = filebase64sha256("${var.artifacts_dir}/${each.key}.zip")
+  filename                       = local.packages[each.key].filename
+  s3_bucket                      = local.packages[each.key].s3_bucket
+  s3_key                         = local.packages[each.key].s3_key
+  s3_object_version              = local.packages[each.key].s3_object_version
+  source_code_hash               = local.packages[each.key].sha256_base64
   runtime                        = "provided.al2023"
   handler                        = "bootstrap"
   architectures                  = [var.architecture]
@@ -70,6 +94,17 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  lifecycle {
+    precondition {
+      condition     = (var.artifacts_dir == null) != (var.artifacts_s3 == null)
+      error_message = "Set exactly one of artifacts_dir (local zips) and artifacts_s3 (published zips)."
+    }
+    precondition {
+      condition     = local.packages[each.key].sha256_base64 != null
+      error_message = "artifacts_s3.code_sha256_base64 has no digest for ${each.key}."
+    }
   }
 
   logging_config {

@@ -11,12 +11,40 @@ variable "name_prefix" {
 }
 
 variable "artifacts_dir" {
-  description = "Directory holding the prebuilt zips (api.zip, authorizer.zip, processor.zip, notifier.zip) from scripts/build-lambdas. Terraform never builds code."
+  description = "Directory holding the prebuilt zips (api.zip, authorizer.zip, processor.zip, notifier.zip) from scripts/build-lambdas. Terraform never builds code. Set this or artifacts_s3."
   type        = string
+  default     = null
 
   validation {
-    condition     = length(trimspace(var.artifacts_dir)) > 0
+    condition     = var.artifacts_dir == null || length(trimspace(coalesce(var.artifacts_dir, " "))) > 0
     error_message = "artifacts_dir must point at the directory scripts/build-lambdas writes (build/lambda/<arch>)."
+  }
+}
+
+variable "artifacts_s3" {
+  description = <<-EOT
+    The zips a release publishes, copied to an S3 bucket in the functions' region (Lambda reads
+    packages only from there; the bucket may be in another account): <key_prefix><function>.zip,
+    optional object versions, and each zip's base64 SHA-256 (the release's sha256-base64.json),
+    so no Rust toolchain is needed and a changed package shows in the plan. Set this or artifacts_dir.
+  EOT
+  type = object({
+    bucket             = string
+    key_prefix         = string
+    code_sha256_base64 = map(string)
+    object_versions    = optional(map(string), {})
+  })
+  default = null
+
+  validation {
+    condition = var.artifacts_s3 == null || alltrue([
+      for h in values(try(var.artifacts_s3.code_sha256_base64, {})) : can(regex("^[A-Za-z0-9+/]{43}=$", h))
+    ])
+    error_message = "artifacts_s3.code_sha256_base64 values must be base64 SHA-256 digests (44 characters, as `openssl dgst -sha256 -binary | base64` prints)."
+  }
+  validation {
+    condition     = var.artifacts_s3 == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", try(var.artifacts_s3.bucket, "")))
+    error_message = "artifacts_s3.bucket must be an S3 bucket name."
   }
 }
 

@@ -102,6 +102,7 @@ module "compute" {
 
   name_prefix               = local.name_prefix
   artifacts_dir             = var.artifacts_dir
+  artifacts_s3              = var.artifacts_s3
   architecture              = var.architecture
   functions                 = var.functions
   account_concurrency_limit = var.account_concurrency_limit

@@ -20,8 +20,20 @@ variable "name_prefix" {
 }
 
 variable "artifacts_dir" {
-  description = "Directory with the Lambda zips built by scripts/build-lambdas (build/lambda/<arch>)."
+  description = "Directory with the Lambda zips built by scripts/build-lambdas (build/lambda/<arch>). Set this or artifacts_s3."
   type        = string
+  default     = null
+}
+
+variable "artifacts_s3" {
+  description = "Published Lambda zips in an S3 bucket of this region: bucket, key_prefix (<key_prefix><function>.zip), code_sha256_base64 per function (a release's sha256-base64.json) and optional object_versions. Set this or artifacts_dir (see modules/compute)."
+  type = object({
+    bucket             = string
+    key_prefix         = string
+    code_sha256_base64 = map(string)
+    object_versions    = optional(map(string), {})
+  })
+  default = null
 }
 
 variable "architecture" {

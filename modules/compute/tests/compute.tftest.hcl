@@ -343,3 +343,83 @@ run "object_lock_requires_checksummed_uploads" {
     error_message = "with Object Lock default retention S3 refuses uploads without a checksum: the API must require Content-MD5"
   }
 }
+
+run "published_packages_from_s3" {
+  command = plan
+
+  variables {
+    artifacts_dir = null
+    artifacts_s3 = {
+      bucket     = "acme-artifacts-us-east-1"
+      key_prefix = "docproc/v0.2.0/arm64/"
+      code_sha256_base64 = {
+        api        = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        authorizer = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        processor  = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        notifier   = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+      }
+      object_versions = { processor = "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo" }
+    }
+  }
+
+  assert {
+    condition = alltrue([for k, f in aws_lambda_function.this :
+      f.filename == null && f.s3_bucket == "acme-artifacts-us-east-1" && f.s3_key == "docproc/v0.2.0/arm64/${k}.zip" &&
+    f.source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="])
+    error_message = "published zips come from <key_prefix><function>.zip with the release's digest"
+  }
+  assert {
+    condition     = aws_lambda_function.this["processor"].s3_object_version == "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo" && aws_lambda_function.this["api"].s3_object_version == null
+    error_message = "object versions pin the packages they are given for"
+  }
+}
+
+run "rejects_both_package_sources" {
+  command = plan
+
+  variables {
+    artifacts_s3 = {
+      bucket             = "acme-artifacts-us-east-1"
+      key_prefix         = "docproc/"
+      code_sha256_base64 = { api = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+    }
+  }
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_a_function_without_a_digest" {
+  command = plan
+
+  variables {
+    artifacts_dir = null
+    artifacts_s3 = {
+      bucket             = "acme-artifacts-us-east-1"
+      key_prefix         = "docproc/"
+      code_sha256_base64 = { api = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+    }
+  }
+  expect_failures = [aws_lambda_function.this]
+}
+
+run "rejects_hex_digests" {
+  command = plan
+
+  variables {
+    artifacts_dir = null
+    artifacts_s3 = {
+      bucket             = "acme-artifacts-us-east-1"
+      key_prefix         = "docproc/"
+      code_sha256_base64 = { api = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }
+    }
+  }
+  expect_failures = [var.artifacts_s3]
+}
+
+run "rejects_no_package_source" {
+  command = plan
+
+  variables {
+    artifacts_dir = null
+  }
+  expect_failures = [aws_lambda_function.this]
+}
