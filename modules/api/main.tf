@@ -67,6 +67,15 @@ locals {
     INTEGRATION_TIMEOUT            = { status = "504", code = "timeout" }
   }
 
+  # Each resource's full path, from the path parts below (the OpenAPI paths).
+  resource_paths = {
+    documents = "/${aws_api_gateway_resource.documents.path_part}"
+    uploads   = "/${aws_api_gateway_resource.documents.path_part}/${aws_api_gateway_resource.uploads.path_part}"
+    document  = "/${aws_api_gateway_resource.documents.path_part}/${aws_api_gateway_resource.document.path_part}"
+    content   = "/${aws_api_gateway_resource.documents.path_part}/${aws_api_gateway_resource.document.path_part}/${aws_api_gateway_resource.content.path_part}"
+    audit     = "/${aws_api_gateway_resource.documents.path_part}/${aws_api_gateway_resource.document.path_part}/${aws_api_gateway_resource.audit.path_part}"
+  }
+
   resource_ids = {
     documents = aws_api_gateway_resource.documents.id
     uploads   = aws_api_gateway_resource.uploads.id

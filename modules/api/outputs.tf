@@ -32,3 +32,19 @@ output "web_acl_arn" {
   description = "ARN of the stage's WAF web ACL."
   value       = aws_wafv2_web_acl.this.arn
 }
+
+output "routes" {
+  description = "Every route by operation id (as in docs/openapi.yaml): HTTP method, resource path and request model (null without a body)."
+  value = {
+    for k, r in local.routes : k => {
+      method = r.method
+      path   = local.resource_paths[r.resource]
+      model  = r.model
+    }
+  }
+}
+
+output "request_models" {
+  description = "The JSON Schema (draft 4) of each request model API Gateway validates bodies against, by name."
+  value       = local.models
+}
