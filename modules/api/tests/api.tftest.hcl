@@ -255,3 +255,46 @@ run "waf_never_blocks_bodies_it_cannot_see" {
     error_message = "no WAF rule may inspect a body beyond the 16 KB inspection limit"
   }
 }
+
+# docs/openapi.yaml is the REST API's description for clients: its operations
+# (operationId, method, path), request body schemas and security scheme must be
+# exactly what this module builds (rust/crates/core/tests/openapi.rs checks the
+# same document against the Rust route table).
+run "openapi_document_agrees_with_the_routes_and_models" {
+  command = plan
+
+  assert {
+    condition = { for k, r in output.routes : k => { method = r.method, path = r.path } } == merge([
+      for path, item in yamldecode(file("../../docs/openapi.yaml")).paths : {
+        for method, op in item : op.operationId => { method = upper(method), path = path } if method != "parameters"
+      }
+    ]...)
+    error_message = "docs/openapi.yaml and the API's routes disagree (operationId, method or path)"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for path, item in yamldecode(file("../../docs/openapi.yaml")).paths : [
+        for method, op in item : (
+          output.routes[op.operationId].model == null ? !can(op.requestBody) :
+          op.requestBody.content["application/json"].schema["$ref"] == "#/components/schemas/${output.routes[op.operationId].model}"
+        ) if method != "parameters"
+      ]
+    ]))
+    error_message = "every route with a request model has that schema as its OpenAPI request body, and no other route has a body"
+  }
+  assert {
+    condition = alltrue([
+      for name, model in output.request_models :
+      jsonencode(yamldecode(file("../../docs/openapi.yaml")).components.schemas[name]) == jsonencode(model)
+    ])
+    error_message = "the OpenAPI request schemas must equal the models API Gateway validates with"
+  }
+  assert {
+    condition = (
+      yamldecode(file("../../docs/openapi.yaml")).components.securitySchemes.apiKey.type == "apiKey" &&
+      yamldecode(file("../../docs/openapi.yaml")).components.securitySchemes.apiKey.in == "header" &&
+      "method.request.header.${yamldecode(file("../../docs/openapi.yaml")).components.securitySchemes.apiKey.name}" == aws_api_gateway_authorizer.api_key.identity_source
+    )
+    error_message = "the OpenAPI security scheme is the x-api-key header the authorizer reads"
+  }
+}

@@ -1,6 +1,6 @@
 //! docs/openapi.yaml describes exactly the routes the handler and the
 //! authorizer share (`Route`): the same methods on the same paths. The
-//! Terraform side is checked by modules/api/tests/openapi.tftest.hcl.
+//! Terraform side is checked by modules/api/tests/api.tftest.hcl.
 
 use docproc_core::access::Route;
 use std::collections::BTreeSet;
