@@ -11,6 +11,7 @@ use docproc_aws::dynamo::{DynamoAudit, DynamoKeys};
 use docproc_cli::config::{Platform, Source};
 use docproc_cli::dlq::{self, QueueKind, RedriveResult, Redriver};
 use docproc_cli::keys::{key_trail, parse_expiry, KeyAdmin, NewKey};
+use docproc_cli::plan_review::{self, Review};
 use docproc_cli::preflight::terraform::PlanSource;
 use docproc_cli::preflight::{self, Requirements, Summary};
 use docproc_cli::OpsError;
@@ -23,7 +24,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit code for a document the engine rejected (distinct from usage errors
-/// (2) and operational failures (1)).
+/// (2) and operational failures (1)). 4 is a gate that did not pass: a failed
+/// `preflight` check, or `plan review`'s destroy guard.
 const EXIT_REJECTED: u8 = 3;
 
 #[derive(Parser)]
@@ -46,7 +48,8 @@ struct Cli {
 
 #[derive(Args)]
 struct Target {
-    /// Environment to operate (a directory under <root>/envs).
+    /// Environment to operate (a directory under <root>/envs); for `plan review`, the
+    /// environment the plan is for (staging and prod are guarded).
     #[arg(long, global = true, env = "DOCPROC_ENV", conflicts_with = "outputs")]
     env: Option<String>,
     /// A saved `terraform output -json` of the environment, instead of --env.
@@ -103,7 +106,53 @@ enum Command {
         #[arg(last = true, value_name = "TERRAFORM_PLAN_ARGS")]
         plan_args: Vec<String>,
     },
+    /// Review a saved Terraform plan for a pull request.
+    #[command(subcommand)]
+    Plan(PlanCommand),
 }
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// Summarise a plan for a reviewer (Markdown) and block data loss in staging and prod.
+    #[command(long_about = PLAN_REVIEW_HELP)]
+    Review {
+        /// The plan as JSON: `terraform show -json <planfile>`.
+        #[arg(value_name = "PLAN.json")]
+        plan: PathBuf,
+        /// Let the plan destroy or replace stateful resources in staging or prod
+        /// (the pull request label `allow-destroy` in CI).
+        #[arg(long)]
+        allow_destroy: bool,
+        /// Print JSON (counts, every listed change, modules, the guard) instead of Markdown.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const PLAN_REVIEW_HELP: &str = "\
+Summarise a plan for a reviewer (Markdown) and block data loss in staging and prod.
+
+Reads `terraform show -json <planfile>` and prints what a pull request reviewer reads before the
+full plan: the counts (create, update, replace, destroy); every destroy and replacement, with the
+attributes forcing it; security-relevant changes (IAM, KMS, security groups and network access,
+bucket policies and public access blocks, SNS/SQS policies, WAF, API Gateway authorizers and
+resource policies), with the top-level attributes each update changes; the changes per module.
+No-op and read changes are left out. Only attribute names are printed, never values.
+
+The guard: when the environment is staging or prod (--env, or the `environment` the plan passes
+to its modules; either one being protected is enough), destroying or replacing a stateful resource
+(aws_dynamodb_table, aws_s3_bucket, aws_kms_key, aws_cloudtrail, aws_sqs_queue,
+aws_cloudwatch_log_group) exits 4 and the summary names each resource, unless --allow-destroy is
+given (in CI: the pull request label `allow-destroy`). A dev plan is never guarded.
+
+Exit status: 0 when the plan passes the guard; 4 when the guard blocks it; 2 when the file is not
+plan JSON or cannot be read, or for usage errors; 1 for other failures.
+
+Examples:
+  terraform -chdir=envs/prod plan -out=plan.bin
+  terraform -chdir=envs/prod show -json plan.bin > plan.json
+  docproc --env prod plan review plan.json
+  docproc --env prod plan review plan.json --allow-destroy --json";
 
 const PREFLIGHT_HELP: &str = "\
 Check the target AWS account before the first apply; print each check and its fix.
@@ -305,6 +354,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             strict,
             plan_args,
         } => preflight(&cli.target, plan, json, strict, plan_args).await,
+        Command::Plan(PlanCommand::Review {
+            plan,
+            allow_destroy,
+            json,
+        }) => review_plan(&cli.target, &plan, allow_destroy, json),
         Command::Audit(AuditCommand::Verify { document, key }) => {
             let trail = document
                 .or_else(|| key.map(|k| key_trail(&k)))
@@ -376,6 +430,40 @@ async fn preflight(
         print!("{}", preflight::render_table(&req, &checks));
     }
     Ok(ExitCode::from(Summary::of(&checks).exit_code(strict)))
+}
+
+fn review_plan(
+    target: &Target,
+    plan: &std::path::Path,
+    allow_destroy: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(plan)
+        .map_err(|e| OpsError::Invalid(format!("cannot read plan {}: {e}", plan.display())))?;
+    let options = plan_review::Options {
+        env: target.env.clone(),
+        allow_destroy,
+    };
+    let review = Review::from_text(&text, &options)
+        .map_err(|e| OpsError::Invalid(format!("{}: {e}", plan.display())))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&review.render_json())?);
+    } else {
+        print!("{}", review.render_markdown());
+    }
+    if review.guard.tripped {
+        eprintln!(
+            "plan review: blocked: the plan destroys or replaces {} stateful resource(s) in {}; \
+             pass --allow-destroy (PR label allow-destroy) if that is intended",
+            review.guard.stateful_destroys.len(),
+            review
+                .guard
+                .protected_env
+                .as_deref()
+                .unwrap_or("a protected environment")
+        );
+    }
+    Ok(ExitCode::from(review.exit_code()))
 }
 
 fn inspect(
