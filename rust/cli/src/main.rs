@@ -6,11 +6,11 @@ mod aws;
 mod aws_account;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use docproc_aws::dynamo::{DynamoAudit, DynamoKeys};
 use docproc_cli::config::{Platform, Source};
 use docproc_cli::dlq::{self, QueueKind, RedriveResult, Redriver};
-use docproc_cli::keys::{key_trail, parse_expiry, KeyAdmin, NewKey};
+use docproc_cli::keys::{key_trail, parse_expiry, IssuedKey, KeyAdmin, NewKey};
 use docproc_cli::plan_review::{self, Review};
 use docproc_cli::preflight::terraform::PlanSource;
 use docproc_cli::preflight::{self, Requirements, Summary};
@@ -42,6 +42,9 @@ const EXIT_REJECTED: u8 = 3;
 struct Cli {
     #[command(flatten)]
     target: Target,
+    /// Print JSON instead of text (every command that prints data; `inspect` always does).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -96,9 +99,6 @@ enum Command {
         /// A saved `terraform show -json <planfile>` to check, instead of planning --env.
         #[arg(long, value_name = "FILE")]
         plan: Option<PathBuf>,
-        /// Print JSON (the plan's requirements, every check, the counts) instead of a table.
-        #[arg(long)]
-        json: bool,
         /// Exit 4 on warnings and unknown checks too, not only on failures.
         #[arg(long)]
         strict: bool,
@@ -109,6 +109,15 @@ enum Command {
     /// Review a saved Terraform plan for a pull request.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Print a shell completion script.
+    ///
+    /// bash: `docproc completions bash > ~/.local/share/bash-completion/completions/docproc`;
+    /// zsh: `docproc completions zsh > "${fpath[1]}/_docproc"`;
+    /// fish: `docproc completions fish > ~/.config/fish/completions/docproc.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,9 +132,6 @@ enum PlanCommand {
         /// (the pull request label `allow-destroy` in CI).
         #[arg(long)]
         allow_destroy: bool,
-        /// Print JSON (counts, every listed change, modules, the guard) instead of Markdown.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -218,9 +224,6 @@ enum KeysCommand {
         /// Only this client's keys.
         #[arg(long)]
         client: Option<String>,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
     },
     /// Revoke a key for good.
     Revoke { key_id: String },
@@ -246,7 +249,7 @@ enum DlqCommand {
         #[arg(long, default_value_t = 50)]
         max: usize,
     },
-    /// Failed events in full, as JSON.
+    /// Failed events in full, as JSON (with or without --json).
     Show {
         #[arg(long, value_enum)]
         queue: QueueKind,
@@ -339,6 +342,7 @@ impl Deployment {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let json = cli.json;
     match cli.command {
         Command::Inspect {
             file,
@@ -346,19 +350,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             filename,
             max_size,
         } => inspect(file, content_type, filename, max_size),
-        Command::Keys(command) => keys(&Deployment::load(&cli.target).await?, command).await,
-        Command::Dlq(command) => dead_letters(&Deployment::load(&cli.target).await?, command).await,
+        Command::Keys(command) => keys(&Deployment::load(&cli.target).await?, command, json).await,
+        Command::Dlq(command) => {
+            dead_letters(&Deployment::load(&cli.target).await?, command, json).await
+        }
         Command::Preflight {
             plan,
-            json,
             strict,
             plan_args,
         } => preflight(&cli.target, plan, json, strict, plan_args).await,
         Command::Plan(PlanCommand::Review {
             plan,
             allow_destroy,
-            json,
         }) => review_plan(&cli.target, &plan, allow_destroy, json),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "docproc", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(AuditCommand::Verify { document, key }) => {
             let trail = document
                 .or_else(|| key.map(|k| key_trail(&k)))
@@ -370,14 +379,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if events.is_empty() {
                 return Err(OpsError::NotFound(format!("no audit trail named {trail:?}")).into());
             }
+            let verified = verify_anchored(&trail, &events, head.as_ref())
+                .with_context(|| format!("audit trail {trail} failed verification"));
+            if json {
+                // A broken trail still prints its events: they show where it breaks.
+                let report = serde_json::json!({
+                    "trail": trail,
+                    "verified": verified.is_ok(),
+                    "error": verified.as_ref().err().map(|e| format!("{e:#}")),
+                    "head": verified.as_ref().ok().map(|&n| &events[n - 1].hash),
+                    "events": events,
+                });
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                verified?;
+                return Ok(ExitCode::SUCCESS);
+            }
             for e in &events {
                 println!(
                     "{:>4}  {}  {:<16} {:<10} {}",
                     e.seq, e.at, e.action, e.outcome, e.actor
                 );
             }
-            let count = verify_anchored(&trail, &events, head.as_ref())
-                .with_context(|| format!("audit trail {trail} failed verification"))?;
+            let count = verified?;
             println!(
                 "verified: {count} events, hash chain intact and ending at its anchor, head {}",
                 events[count - 1].hash
@@ -497,7 +520,7 @@ fn random_key_bytes() -> anyhow::Result<[u8; 32]> {
     Ok(random)
 }
 
-async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> {
+async fn keys(d: &Deployment, command: KeysCommand, json: bool) -> anyhow::Result<ExitCode> {
     let p = &d.platform;
     let (keys, audit) = (
         DynamoKeys::new(d.dynamodb(), &p.permissions_table),
@@ -542,10 +565,14 @@ async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> 
                 description,
             };
             let issued = admin.create(request, random_key_bytes()?, now).await?;
-            print_issued(&issued.key, &issued.record);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&issued_view(&issued))?);
+            } else {
+                print_issued(&issued.key, &issued.record);
+            }
             return Ok(report_incomplete(&issued.incomplete));
         }
-        KeysCommand::List { client, json } => {
+        KeysCommand::List { client } => {
             let records = admin.list(client.as_deref()).await?;
             if json {
                 let rows: Vec<_> = records.iter().map(public_view).collect();
@@ -572,15 +599,15 @@ async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> 
         }
         KeysCommand::Revoke { key_id } => {
             let k = admin.revoke(&key_id).await?;
-            println!("revoked key {} of {}. {cache_note}", k.key_id, k.client_id);
+            print_state_change(&k, "revoked", Some(&cache_note), json)?;
         }
         KeysCommand::Disable { key_id } => {
             let k = admin.disable(&key_id).await?;
-            println!("disabled key {} of {}. {cache_note}", k.key_id, k.client_id);
+            print_state_change(&k, "disabled", Some(&cache_note), json)?;
         }
         KeysCommand::Enable { key_id } => {
             let k = admin.enable(&key_id).await?;
-            println!("enabled key {} of {}.", k.key_id, k.client_id);
+            print_state_change(&k, "enabled", None, json)?;
         }
         KeysCommand::Rotate {
             key_id,
@@ -590,6 +617,13 @@ async fn keys(d: &Deployment, command: KeysCommand) -> anyhow::Result<ExitCode> 
             let (issued, old) = admin
                 .rotate(&key_id, grace, random_key_bytes()?, now)
                 .await?;
+            if json {
+                let mut view = issued_view(&issued);
+                view["replaces"] = public_view(&old);
+                view["replaces"]["audit_trail"] = key_trail(&old.key_id).into();
+                println!("{}", serde_json::to_string_pretty(&view)?);
+                return Ok(report_incomplete(&issued.incomplete));
+            }
             print_issued(&issued.key, &issued.record);
             println!(
                 "old key {} keeps working until {}; audit trail {}",
@@ -629,6 +663,36 @@ fn print_issued(key: &str, record: &ApiKeyRecord) {
     println!("Store the key now: it is shown only once (only its SHA-256 hash is kept).");
 }
 
+/// `--json` of a new key: the key itself (shown only this once), its record and
+/// any follow-up step that failed.
+fn issued_view(issued: &IssuedKey) -> serde_json::Value {
+    let mut view = public_view(&issued.record);
+    view["key"] = issued.key.clone().into();
+    view["incomplete"] = issued.incomplete.clone().into();
+    view
+}
+
+fn print_state_change(
+    k: &ApiKeyRecord,
+    done: &str,
+    cache_note: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    if json {
+        let mut view = public_view(k);
+        view["note"] = cache_note.into();
+        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else {
+        println!(
+            "{done} key {} of {}.{}",
+            k.key_id,
+            k.client_id,
+            cache_note.map(|n| format!(" {n}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 fn public_view(k: &ApiKeyRecord) -> serde_json::Value {
     serde_json::json!({
         "key_id": k.key_id, "client_id": k.client_id, "level": k.level.as_str(), "tier": k.tier,
@@ -637,7 +701,7 @@ fn public_view(k: &ApiKeyRecord) -> serde_json::Value {
     })
 }
 
-async fn dead_letters(d: &Deployment, command: DlqCommand) -> anyhow::Result<ExitCode> {
+async fn dead_letters(d: &Deployment, command: DlqCommand, json: bool) -> anyhow::Result<ExitCode> {
     let (DlqCommand::List { queue: kind, .. }
     | DlqCommand::Show { queue: kind, .. }
     | DlqCommand::Redrive { queue: kind, .. }) = command;
@@ -648,6 +712,22 @@ async fn dead_letters(d: &Deployment, command: DlqCommand) -> anyhow::Result<Exi
     match command {
         DlqCommand::List { max, .. } => {
             let messages = dlq::peek(&queue, max).await?;
+            if json {
+                let rows: Vec<_> = messages
+                    .iter()
+                    .map(|m| match dlq::parse_message(m) {
+                        Ok(e) => serde_json::json!({
+                            "message_id": e.message_id, "failed_at": e.failed_at,
+                            "attempts": e.attempts, "documents": e.documents, "error": e.error,
+                        }),
+                        Err(err) => serde_json::json!({
+                            "message_id": m.message_id, "unreadable": err.to_string(),
+                        }),
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             println!(
                 "{} failed events in the {} dead-letter queue",
                 messages.len(),
@@ -704,7 +784,22 @@ async fn dead_letters(d: &Deployment, command: DlqCommand) -> anyhow::Result<Exi
                 actor: &actor,
             };
             let results = redriver.redrive(max, dry_run).await?;
-            let mut failures = 0;
+            let failures = results
+                .iter()
+                .filter(|r| matches!(r, RedriveResult::Failed { .. }))
+                .count();
+            if json {
+                let report = serde_json::json!({
+                    "queue": kind.as_str(), "function": function, "dry_run": dry_run,
+                    "total": results.len(), "failed": failures, "results": results,
+                });
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(if failures > 0 {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                });
+            }
             for r in &results {
                 match r {
                     RedriveResult::WouldRedrive { event } => {
@@ -719,7 +814,6 @@ async fn dead_letters(d: &Deployment, command: DlqCommand) -> anyhow::Result<Exi
                         event.documents.join(",")
                     ),
                     RedriveResult::Failed { message_id, error } => {
-                        failures += 1;
                         eprintln!("kept {message_id} in the queue: {error}");
                     }
                 }

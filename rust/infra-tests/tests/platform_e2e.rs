@@ -692,16 +692,37 @@ async fn failure_and_redrive(p: &Platform, key: &str) {
         .success();
     restore_env(p, processor, restore).await;
     let out = p
-        .docproc(&["dlq", "redrive", "--queue", "processor"])
+        .docproc(&["dlq", "redrive", "--queue", "processor", "--json"])
         .success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    assert!(text.contains("3 of 3 messages redriven"), "{text}");
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(
+        (report["total"].as_u64(), report["failed"].as_u64()),
+        (Some(3), Some(0)),
+        "{report}"
+    );
+    let redriven: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["result"] == "redriven")
+        .flat_map(|r| r["event"]["documents"].as_array().unwrap())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        ids.iter().all(|id| redriven.contains(&id.as_str())),
+        "{report}"
+    );
     for id in &ids {
         let doc = tokio::task::block_in_place(|| p.settled(key, id));
         assert_eq!(doc["status"], "PROCESSED", "{doc}");
         let actions = tokio::task::block_in_place(|| p.audit_actions(key, id));
         assert_eq!(actions, ["created", "processed", "redriven"], "{id}");
-        p.docproc(&["audit", "verify", "--document", id]).success();
+        let out = p
+            .docproc(&["audit", "verify", "--document", id, "--json"])
+            .success();
+        let trail: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        assert_eq!(trail["verified"], true, "{trail}");
+        assert_eq!(trail["events"].as_array().map(Vec::len), Some(3), "{trail}");
     }
     let out = p
         .docproc(&["dlq", "redrive", "--queue", "processor"])
@@ -869,19 +890,19 @@ fn key_lifecycle(p: &Platform) {
     assert_eq!(get(&key), 200, "re-enabled key");
 
     let out = p
-        .docproc(&["keys", "rotate", &id, "--grace-hours", "1"])
+        .docproc(&["--json", "keys", "rotate", &id, "--grace-hours", "1"])
         .success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    let new_key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("key:"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let rotated: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(rotated["replaces"]["key_id"], id.as_str(), "{rotated}");
+    assert!(rotated["replaces"]["expires_at"].is_string(), "{rotated}");
+    assert_eq!(rotated["incomplete"], serde_json::json!([]), "{rotated}");
+    let new_key = rotated["key"].as_str().unwrap().to_string();
     assert_eq!(get(&new_key), 200, "rotated-in key");
     assert_eq!(get(&key), 200, "old key within its grace period");
 
-    p.docproc(&["keys", "revoke", &id]).success();
+    let out = p.docproc(&["keys", "revoke", &id, "--json"]).success();
+    let revoked: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(revoked["status"], "revoked", "{revoked}");
     assert_eq!(get(&key), 403, "revoked key");
     assert_eq!(get(&new_key), 200);
     let out = p.docproc(&["keys", "enable", &id]).failure().code(2);
