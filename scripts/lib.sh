@@ -108,3 +108,34 @@ ensure_cargo_deny() {
   fi
   export CARGO_DENY
 }
+
+# Debian's Chromium, pinned, for the browser test of the `docproc load` HTML
+# report (rust/infra-tests/tests/load_report.rs). Installs with apt-get (root
+# on Debian 12, as CI runs) unless that exact version is already installed;
+# CHROMIUM=/path/to/chromium uses another browser and installs nothing.
+# Debian's security archive keeps only its newest build: when this version is
+# gone, set CHROMIUM_VERSION to what `apt-cache policy chromium` offers.
+CHROMIUM_VERSION="156.0.8078.108-1~deb12u1"
+ensure_chromium() {
+  if [[ -n "${CHROMIUM:-}" ]]; then
+    [[ -x "$CHROMIUM" ]] || die "CHROMIUM=$CHROMIUM is not executable"
+    return 0
+  fi
+  local have
+  have=$(dpkg-query -W -f='${Version}' chromium 2>/dev/null || true)
+  if [[ "$have" == "$CHROMIUM_VERSION" && -x /usr/bin/chromium ]]; then
+    return 0
+  fi
+  command -v apt-get >/dev/null ||
+    die "chromium $CHROMIUM_VERSION is needed (apt-get is not available here): install Chromium and set CHROMIUM=/path/to/chromium"
+  [[ "$(id -u)" == 0 ]] ||
+    die "installing chromium $CHROMIUM_VERSION needs root (apt-get): run scripts/bootstrap as root, or set CHROMIUM=/path/to/chromium"
+  log "installing chromium $CHROMIUM_VERSION (Debian package)${have:+, replacing $have}"
+  mkdir -p "$DOCPROC_BUILD"
+  local out="$DOCPROC_BUILD/apt-chromium.log"
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "chromium=$CHROMIUM_VERSION"; } >"$out" 2>&1; then
+    tail -n 20 "$out" >&2
+    die "apt-get could not install chromium=$CHROMIUM_VERSION (log: $out); if Debian no longer offers that version, set CHROMIUM_VERSION in scripts/lib.sh to the candidate 'apt-cache policy chromium' shows"
+  fi
+}
