@@ -27,7 +27,7 @@ PLANTED = '''resource "aws_cloudwatch_log_group" "planted_by_checkov_self_test" 
   name = "planted"
 }
 '''
-PLANT_IN = ["envs/dev", "terraform/state-bootstrap", "modules/storage"]
+PLANT_IN = ["envs/dev", "terraform/state-bootstrap", "modules/storage", "modules/storage/modules/secure-bucket"]
 
 
 def scan(checkov, directory):

@@ -8,7 +8,9 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-DIRS = [*sorted((ROOT / "modules").iterdir()), ROOT / "terraform" / "platform", ROOT / "terraform" / "state-bootstrap"]
+# Every module under modules/, nested ones (modules/<name>/modules/<name>) included.
+MODULES = sorted(p.parent for p in (ROOT / "modules").rglob("versions.tf") if ".terraform" not in p.parts)
+DIRS = [*MODULES, ROOT / "terraform" / "platform", ROOT / "terraform" / "state-bootstrap"]
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 
 

@@ -10,24 +10,25 @@ output "logs_kms_key_arn" {
 
 output "documents_bucket_name" {
   description = "Name of the documents bucket."
-  value       = aws_s3_bucket.documents.id
+  value       = module.documents_bucket.name
 }
 
 output "documents_bucket_arn" {
   description = "ARN of the documents bucket."
-  value       = aws_s3_bucket.documents.arn
+  value       = module.documents_bucket.arn
 }
 
 output "logs_bucket_name" {
   description = "Name of the log bucket (S3 access logs, CloudTrail)."
-  # Read through the bucket policy so that consumers (CloudTrail, which checks
-  # the policy when the trail is created) are ordered after it.
-  value = aws_s3_bucket_policy.logs.bucket
+  # The module's `name` depends on the bucket policy, so consumers
+  # (CloudTrail, which checks the policy when the trail is created) are
+  # ordered after it.
+  value = module.logs_bucket.name
 }
 
 output "logs_bucket_arn" {
   description = "ARN of the log bucket."
-  value       = aws_s3_bucket.logs.arn
+  value       = module.logs_bucket.arn
 }
 
 output "documents_table_name" {

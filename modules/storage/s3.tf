@@ -1,57 +1,40 @@
 # The documents bucket (SSE-KMS, versioned, private, TLS-only) and the log
-# bucket that receives its access logs and CloudTrail.
+# bucket that receives its access logs and CloudTrail. What every docproc
+# bucket shares is modules/secure-bucket; each bucket's own policy statements
+# and lifecycle rules are here.
 
 locals {
   documents_bucket = "${var.name_prefix}-documents-${var.bucket_suffix}"
   logs_bucket      = "${var.name_prefix}-logs-${var.bucket_suffix}"
+
+  # The log bucket's `name` depends on its policy: S3 checks that the
+  # target's policy admits the logging service.
+  documents_access_log  = { bucket = module.logs_bucket.name, prefix = "s3-access/${local.documents_bucket}/" }
+  documents_object_lock = var.object_lock_enabled ? { mode = "GOVERNANCE", days = var.object_lock_days } : null
 }
 
 # --- Log bucket ---------------------------------------------------------------
 
-resource "aws_s3_bucket" "logs" {
+module "logs_bucket" {
   # checkov:skip=CKV2_AWS_62:Nothing consumes events from the log bucket.
   # checkov:skip=CKV_AWS_144:Logs are replicated by the organisation's log archive if it has one; not per platform.
   # checkov:skip=CKV_AWS_145:S3 server access log delivery only supports SSE-S3 target buckets; CloudTrail files are KMS-encrypted on top.
+  # checkov:skip=CKV_AWS_18:This is the server access log target; logging its requests into itself would log every log delivery.
+  # checkov:skip=CKV2_AWS_61:The lifecycle rules are aws_s3_bucket_lifecycle_configuration.logs below (checkov does not follow the module's output).
+  source = "./modules/secure-bucket"
+
   bucket        = local.logs_bucket
   force_destroy = var.force_destroy
-  tags          = var.tags
-}
-
-resource "aws_s3_bucket_ownership_controls" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket                  = aws_s3_bucket.logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-# S3 server access logging only delivers to SSE-S3 buckets, so the log
-# bucket uses AES256; CloudTrail files in it are additionally KMS-encrypted.
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
+  # S3 server access logging only delivers to SSE-S3 buckets, so the log
+  # bucket uses AES256 (no key); CloudTrail files in it are additionally
+  # KMS-encrypted.
+  kms_key_arn = null
+  policy_json = data.aws_iam_policy_document.logs_bucket.json
+  tags        = var.tags
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
+  bucket = module.logs_bucket.name
 
   rule {
     id     = "expire-logs"
@@ -69,23 +52,8 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
   }
 }
 
+# Added to the module's TLS-only deny.
 data "aws_iam_policy_document" "logs_bucket" {
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
   statement {
     sid = "S3ServerAccessLogs"
     principals {
@@ -93,7 +61,7 @@ data "aws_iam_policy_document" "logs_bucket" {
       identifiers = ["logging.s3.amazonaws.com"]
     }
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/s3-access/${local.documents_bucket}/*"]
+    resources = ["${module.logs_bucket.arn}/s3-access/${local.documents_bucket}/*"]
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -108,7 +76,7 @@ data "aws_iam_policy_document" "logs_bucket" {
       identifiers = ["cloudtrail.amazonaws.com"]
     }
     actions   = ["s3:GetBucketAcl"]
-    resources = [aws_s3_bucket.logs.arn]
+    resources = [module.logs_bucket.arn]
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -123,7 +91,7 @@ data "aws_iam_policy_document" "logs_bucket" {
       identifiers = ["cloudtrail.amazonaws.com"]
     }
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.logs.arn}/cloudtrail/AWSLogs/${local.account_id}/*"]
+    resources = ["${module.logs_bucket.arn}/cloudtrail/AWSLogs/${local.account_id}/*"]
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -132,82 +100,25 @@ data "aws_iam_policy_document" "logs_bucket" {
   }
 }
 
-resource "aws_s3_bucket_policy" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  policy = data.aws_iam_policy_document.logs_bucket.json
-
-  depends_on = [aws_s3_bucket_public_access_block.logs]
-}
-
 # --- Documents bucket -----------------------------------------------------------
 
-resource "aws_s3_bucket" "documents" {
+module "documents_bucket" {
   # checkov:skip=CKV2_AWS_62:Event notifications are configured by the compute module (aws_s3_bucket_notification), next to the processor they invoke.
   # checkov:skip=CKV_AWS_144:Cross-region replication is an organisation-level disaster-recovery choice; versioning, Object Lock (prod) and PITR cover loss here.
-  bucket              = local.documents_bucket
-  force_destroy       = var.force_destroy
-  object_lock_enabled = var.object_lock_enabled
-  tags                = var.tags
-}
+  # checkov:skip=CKV2_AWS_61:The lifecycle rules are aws_s3_bucket_lifecycle_configuration.documents below (checkov does not follow the module's output).
+  source = "./modules/secure-bucket"
 
-resource "aws_s3_bucket_ownership_controls" "documents" {
-  bucket = aws_s3_bucket.documents.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "documents" {
-  bucket                  = aws_s3_bucket.documents.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "documents" {
-  bucket = aws_s3_bucket.documents.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "documents" {
-  bucket = aws_s3_bucket.documents.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.data.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_logging" "documents" {
-  bucket        = aws_s3_bucket.documents.id
-  target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "s3-access/${local.documents_bucket}/"
-
-  # S3 checks that the target's policy admits the logging service.
-  depends_on = [aws_s3_bucket_policy.logs]
-}
-
-resource "aws_s3_bucket_object_lock_configuration" "documents" {
-  count = var.object_lock_enabled ? 1 : 0
-
-  bucket = aws_s3_bucket.documents.id
-  rule {
-    default_retention {
-      mode = "GOVERNANCE"
-      days = var.object_lock_days
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.documents]
+  bucket        = local.documents_bucket
+  force_destroy = var.force_destroy
+  kms_key_arn   = aws_kms_key.data.arn
+  policy_json   = data.aws_iam_policy_document.documents_bucket.json
+  access_log    = local.documents_access_log
+  object_lock   = local.documents_object_lock
+  tags          = var.tags
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "documents" {
-  bucket = aws_s3_bucket.documents.id
+  bucket = module.documents_bucket.name
 
   rule {
     id     = "abort-incomplete-uploads"
@@ -239,26 +150,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "documents" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.documents]
+  # After the module's versioning, which the noncurrent-version rule needs.
+  depends_on = [module.documents_bucket]
 }
 
+# Added to the module's TLS-only deny.
 data "aws_iam_policy_document" "documents_bucket" {
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.documents.arn, "${aws_s3_bucket.documents.arn}/*"]
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
   statement {
     sid    = "DenyUploadsWithoutDocprocKey"
     effect = "Deny"
@@ -267,7 +164,7 @@ data "aws_iam_policy_document" "documents_bucket" {
       identifiers = ["*"]
     }
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.documents.arn}/*"]
+    resources = ["${module.documents_bucket.arn}/*"]
     condition {
       test     = "StringNotEqualsIfExists"
       variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -283,18 +180,11 @@ data "aws_iam_policy_document" "documents_bucket" {
       identifiers = ["*"]
     }
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.documents.arn}/*"]
+    resources = ["${module.documents_bucket.arn}/*"]
     condition {
       test     = "StringNotEqualsIfExists"
       variable = "s3:x-amz-server-side-encryption"
       values   = ["aws:kms"]
     }
   }
-}
-
-resource "aws_s3_bucket_policy" "documents" {
-  bucket = aws_s3_bucket.documents.id
-  policy = data.aws_iam_policy_document.documents_bucket.json
-
-  depends_on = [aws_s3_bucket_public_access_block.documents]
 }

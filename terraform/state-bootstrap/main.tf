@@ -1,5 +1,6 @@
 # Remote state for docproc's environments: one versioned, KMS-encrypted,
-# TLS-only bucket. Locking uses S3 itself (`use_lockfile = true` in each
+# TLS-only bucket that Terraform refuses to destroy (the secure-bucket module
+# of modules/storage). Locking uses S3 itself (`use_lockfile = true` in each
 # env's backend), so no DynamoDB lock table is needed.
 
 data "aws_caller_identity" "current" {}
@@ -39,52 +40,20 @@ resource "aws_kms_alias" "state" {
   target_key_id = aws_kms_key.state.key_id
 }
 
-resource "aws_s3_bucket" "state" {
+module "state_bucket" {
   # checkov:skip=CKV_AWS_18:Access to state is recorded by CloudTrail; a second log bucket for the state bucket is not worth its cost.
   # checkov:skip=CKV_AWS_144:Cross-region replication of state is an organisation-level choice; versioning protects against loss.
   # checkov:skip=CKV2_AWS_62:Nothing consumes events from the state bucket.
-  bucket = local.bucket
+  # checkov:skip=CKV2_AWS_61:The lifecycle rule is aws_s3_bucket_lifecycle_configuration.state below (checkov does not follow the module's output).
+  source = "../../modules/storage/modules/secure-bucket"
 
-  lifecycle {
-    prevent_destroy = true
-  }
-}
-
-resource "aws_s3_bucket_ownership_controls" "state" {
-  bucket = aws_s3_bucket.state.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "state" {
-  bucket                  = aws_s3_bucket.state.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "state" {
-  bucket = aws_s3_bucket.state.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.state.arn
-    }
-    bucket_key_enabled = true
-  }
+  bucket          = local.bucket
+  kms_key_arn     = aws_kms_key.state.arn
+  prevent_destroy = true
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "state" {
-  bucket = aws_s3_bucket.state.id
+  bucket = module.state_bucket.name
   rule {
     id     = "expire-old-state-versions"
     status = "Enabled"
@@ -96,29 +65,4 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
       days_after_initiation = 1
     }
   }
-}
-
-data "aws_iam_policy_document" "state" {
-  statement {
-    sid    = "DenyInsecureTransport"
-    effect = "Deny"
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.state.arn, "${aws_s3_bucket.state.arn}/*"]
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
-
-resource "aws_s3_bucket_policy" "state" {
-  bucket = aws_s3_bucket.state.id
-  policy = data.aws_iam_policy_document.state.json
-
-  depends_on = [aws_s3_bucket_public_access_block.state]
 }

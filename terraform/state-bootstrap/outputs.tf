@@ -1,6 +1,6 @@
 output "bucket" {
   description = "State bucket name: pass it to each env's `terraform init -backend-config=\"bucket=...\"`."
-  value       = aws_s3_bucket.state.id
+  value       = module.state_bucket.name
 }
 
 output "kms_key_arn" {

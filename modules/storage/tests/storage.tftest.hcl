@@ -24,30 +24,12 @@ run "secure_by_default" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket.documents.bucket == "prod-docproc-documents-123456789012" && aws_s3_bucket.logs.bucket == "prod-docproc-logs-123456789012"
+    condition     = module.documents_bucket.name == "prod-docproc-documents-123456789012" && module.logs_bucket.name == "prod-docproc-logs-123456789012"
     error_message = "bucket names must start with the prefix"
   }
   assert {
-    condition     = aws_s3_bucket_versioning.documents.versioning_configuration[0].status == "Enabled"
-    error_message = "documents must be versioned"
-  }
-  assert {
-    condition = alltrue([for b in [aws_s3_bucket_public_access_block.documents, aws_s3_bucket_public_access_block.logs] :
-    b.block_public_acls && b.block_public_policy && b.ignore_public_acls && b.restrict_public_buckets])
-    error_message = "public access must be blocked on every bucket"
-  }
-  assert {
-    condition     = aws_s3_bucket_ownership_controls.documents.rule[0].object_ownership == "BucketOwnerEnforced"
-    error_message = "ACLs must be disabled"
-  }
-  assert {
-    condition     = one(aws_s3_bucket_server_side_encryption_configuration.documents.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms" && one(aws_s3_bucket_server_side_encryption_configuration.documents.rule).bucket_key_enabled
-    error_message = "documents must use SSE-KMS with bucket keys"
-  }
-  assert {
-    condition = anytrue([for s in data.aws_iam_policy_document.documents_bucket.statement :
-    s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "aws:SecureTransport" && contains(c.values, "false")])])
-    error_message = "the documents bucket policy must deny plain HTTP"
+    condition     = output.documents_bucket_name == module.documents_bucket.name && output.logs_bucket_name == module.logs_bucket.name
+    error_message = "the outputs name the buckets"
   }
   assert {
     condition = anytrue([for s in data.aws_iam_policy_document.documents_bucket.statement :
@@ -55,11 +37,25 @@ run "secure_by_default" {
     error_message = "the documents bucket policy must deny unencrypted uploads"
   }
   assert {
+    condition = anytrue([for s in data.aws_iam_policy_document.documents_bucket.statement :
+    s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "s3:x-amz-server-side-encryption-aws-kms-key-id"])])
+    error_message = "the documents bucket policy must deny uploads under another key"
+  }
+  assert {
+    condition     = toset([for s in data.aws_iam_policy_document.logs_bucket.statement : s.sid]) == toset(["S3ServerAccessLogs", "CloudTrailAclCheck", "CloudTrailWrite"])
+    error_message = "the log bucket admits S3 server access logs and CloudTrail"
+  }
+  assert {
+    condition = alltrue(flatten([for d in [data.aws_iam_policy_document.documents_bucket, data.aws_iam_policy_document.logs_bucket] :
+    [for s in d.statement : s.sid != "DenyInsecureTransport"]]))
+    error_message = "the TLS-only deny is the secure-bucket module's; a caller statement may not reuse its Sid"
+  }
+  assert {
     condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.documents.rule : r.id]) == toset(["abort-incomplete-uploads", "tier-documents", "expire-noncurrent-versions"])
     error_message = "lifecycle must abort uploads, tier documents and expire old versions"
   }
   assert {
-    condition     = aws_s3_bucket_logging.documents.target_prefix == "s3-access/prod-docproc-documents-123456789012/"
+    condition     = local.documents_access_log.prefix == "s3-access/prod-docproc-documents-123456789012/" && local.documents_access_log.bucket == module.logs_bucket.name
     error_message = "documents access logs go to the log bucket"
   }
   assert {
@@ -84,12 +80,8 @@ run "secure_by_default" {
     error_message = "keys are looked up by hash; audit events are ordered by seq"
   }
   assert {
-    condition     = length(aws_s3_bucket_object_lock_configuration.documents) == 0
+    condition     = local.documents_object_lock == null
     error_message = "Object Lock is off by default"
-  }
-  assert {
-    condition     = !aws_s3_bucket.documents.force_destroy && !aws_s3_bucket.logs.force_destroy
-    error_message = "buckets with documents must not be force-destroyed by default"
   }
 }
 
@@ -101,8 +93,8 @@ run "object_lock_for_prod" {
     deletion_protection = false
   }
   assert {
-    condition     = aws_s3_bucket.documents.object_lock_enabled && aws_s3_bucket_object_lock_configuration.documents[0].rule[0].default_retention[0].days == 365
-    error_message = "Object Lock must be configured when enabled"
+    condition     = local.documents_object_lock == { mode = "GOVERNANCE", days = 365 }
+    error_message = "Object Lock (governance mode) must be configured when enabled"
   }
   assert {
     condition     = !aws_dynamodb_table.documents.deletion_protection_enabled

@@ -690,14 +690,15 @@ mod tests {
 
     #[test]
     fn trail_not_ordered_after_bucket_policy_is_caught() {
-        let policy = res("aws_s3_bucket_policy", "logs", json!({"bucket": "logs-b"}));
+        // The log bucket's resources as the secure-bucket module names them.
+        let policy = res("aws_s3_bucket_policy", "this", json!({"bucket": "logs-b"}));
         let mut trail = res("aws_cloudtrail", "t", json!({"s3_bucket_name": "logs-b"}));
-        trail["depends_on"] = json!(["aws_s3_bucket.logs"]);
+        trail["depends_on"] = json!(["aws_s3_bucket.this"]);
         assert_eq!(
             trail_order_violations(&state(json!([policy.clone(), trail.clone()]))).len(),
             1
         );
-        trail["depends_on"] = json!(["aws_s3_bucket_policy.logs"]);
+        trail["depends_on"] = json!(["aws_s3_bucket_policy.this"]);
         assert!(trail_order_violations(&state(json!([policy, trail]))).is_empty());
     }
 

