@@ -17,8 +17,16 @@ Emulator fixes applied here (each is an emulator bug, not a docproc choice):
   returns an empty `accessLogSettings` for stages without access logs (AWS
   omits it), a permanent diff; we omit it too. Its IoT MQTT listener (which
   would bind 0.0.0.0:8883) is turned off.
+- ministack counts an asynchronous invocation its function's reserved
+  concurrency throttled as a failed attempt, so a burst above the limit lands
+  in the on-failure destination within seconds. AWS returns a throttled event
+  to the queue and retries it (1 s doubling to 5 min, for up to the event's
+  maximum age) without counting those tries against MaximumRetryAttempts
+  (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+  here the throttled try is repeated the same way, for at most 15 minutes.
 """
 import argparse
+import contextvars
 import json
 import os
 import signal
@@ -92,6 +100,10 @@ def run_moto(port):
 # API Gateway fields whose PATCH values are not strings (API Gateway sends every
 # PATCH value as a string and converts it by field).
 BOOLEAN_FIELDS = {"enabled", "apiKeyRequired", "cacheClusterEnabled", "tracingEnabled", "disableExecuteApiEndpoint"}
+# How long an async invocation waits out its function's throttling (AWS: up to
+# the event's maximum age, 6 h by default; bounded here so nothing runs forever).
+ASYNC_THROTTLE_RETRY_SECONDS = 900
+
 INTEGER_FIELDS = {"authorizerResultTtlInSeconds", "burstLimit", "limit", "offset", "timeoutInMillis", "minimumCompressionSize"}
 FLOAT_FIELDS = {"rateLimit"}
 
@@ -134,6 +146,37 @@ def patch_ministack():
 
     apigw._get_stage = without_empty_access_logs(apigw._get_stage)
     apigw._get_stages = without_empty_access_logs(apigw._get_stages)
+
+    # Asynchronous invocations wait out throttles (see the module docstring).
+    # ministack runs each async invocation's retry loop in a thread started with
+    # a copy of the caller's context, so a context variable set around
+    # invoke_async_with_retry marks exactly those executions; synchronous
+    # invokes still get their 429.
+    from ministack.services import lambda_svc
+
+    in_async_invoke = contextvars.ContextVar("docproc_in_async_invoke", default=False)
+    execute = lambda_svc._execute_function
+
+    def execute_waiting_out_throttles(func, event):
+        delay, deadline = 1.0, time.monotonic() + ASYNC_THROTTLE_RETRY_SECONDS
+        while True:
+            result = execute(func, event)
+            if not (in_async_invoke.get() and result.get("throttle")) or time.monotonic() > deadline:
+                return result
+            time.sleep(delay)
+            delay = min(delay * 2, 300.0)
+
+    invoke_async = lambda_svc.invoke_async_with_retry
+
+    def invoke_async_marked(func, event):
+        token = in_async_invoke.set(True)
+        try:
+            return invoke_async(func, event)
+        finally:
+            in_async_invoke.reset(token)
+
+    lambda_svc._execute_function = execute_waiting_out_throttles
+    lambda_svc.invoke_async_with_retry = invoke_async_marked
 
 
 def serve_ministack():

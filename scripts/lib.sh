@@ -8,6 +8,7 @@ export DOCPROC_ROOT DOCPROC_VENV DOCPROC_BUILD
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+warn() { printf '\033[1;33mwarning:\033[0m %s\n' "$*" >&2; }
 
 # Stage timing: `stage NAME command...` runs a command and records its duration.
 STAGE_TIMES=()
@@ -113,8 +114,9 @@ ensure_cargo_deny() {
 # report (rust/infra-tests/tests/load_report.rs). Installs with apt-get (root
 # on Debian 12, as CI runs) unless that exact version is already installed;
 # CHROMIUM=/path/to/chromium uses another browser and installs nothing.
-# Debian's security archive keeps only its newest build: when this version is
-# gone, set CHROMIUM_VERSION to what `apt-cache policy chromium` offers.
+# Debian's security archive keeps only its newest build, so when this version
+# is gone the newest offered one is installed, with a warning to update the pin
+# (a browser security update must not stop every CI run).
 CHROMIUM_VERSION="156.0.8078.108-1~deb12u1"
 ensure_chromium() {
   if [[ -n "${CHROMIUM:-}" ]]; then
@@ -130,12 +132,19 @@ ensure_chromium() {
     die "chromium $CHROMIUM_VERSION is needed (apt-get is not available here): install Chromium and set CHROMIUM=/path/to/chromium"
   [[ "$(id -u)" == 0 ]] ||
     die "installing chromium $CHROMIUM_VERSION needs root (apt-get): run scripts/bootstrap as root, or set CHROMIUM=/path/to/chromium"
-  log "installing chromium $CHROMIUM_VERSION (Debian package)${have:+, replacing $have}"
   mkdir -p "$DOCPROC_BUILD"
-  local out="$DOCPROC_BUILD/apt-chromium.log"
-  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends "chromium=$CHROMIUM_VERSION"; } >"$out" 2>&1; then
+  local out="$DOCPROC_BUILD/apt-chromium.log" wanted="$CHROMIUM_VERSION"
+  apt-get update -qq >"$out" 2>&1 || { tail -n 20 "$out" >&2; die "apt-get update failed (log: $out)"; }
+  if ! apt-cache madison chromium | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$wanted"; then
+    wanted=$(apt-cache policy chromium | awk '/Candidate:/ {print $2}')
+    [[ -n "$wanted" && "$wanted" != "(none)" ]] || die "Debian offers no chromium package here (log: $out)"
+    warn "chromium $CHROMIUM_VERSION is no longer in Debian's archive; installing $wanted: set CHROMIUM_VERSION in scripts/lib.sh to it"
+  fi
+  [[ "$have" == "$wanted" && -x /usr/bin/chromium ]] && return 0
+  log "installing chromium $wanted (Debian package)${have:+, replacing $have}"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "chromium=$wanted" >>"$out" 2>&1; then
     tail -n 20 "$out" >&2
-    die "apt-get could not install chromium=$CHROMIUM_VERSION (log: $out); if Debian no longer offers that version, set CHROMIUM_VERSION in scripts/lib.sh to the candidate 'apt-cache policy chromium' shows"
+    die "apt-get could not install chromium=$wanted (log: $out)"
   fi
 }

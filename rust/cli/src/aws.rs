@@ -6,6 +6,8 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use base64::Engine;
 use docproc_cli::error::{OpsError, OpsResult};
+use docproc_cli::load::faults::Replayer;
+use docproc_cli::load::run::{backoff, status_change_of, StatusChange, StatusFeed};
 use docproc_cli::ports::{
     DeadLetterQueue, Gateway, Invocation, Invoker, QueueMessage, ShardRange, StreamReader,
 };
@@ -281,6 +283,267 @@ pub async fn caller_arn(sts: &aws_sdk_sts::Client) -> OpsResult<String> {
         .map_err(|e| remote("sts", e))?;
     who.arn
         .ok_or_else(|| OpsError::remote("sts", "GetCallerIdentity returned no ARN"))
+}
+
+/// An SQS queue subscribed to the status topic for one `docproc load` run:
+/// the run's view of every status change. [`StatusTap::remove`] unsubscribes
+/// and deletes it.
+pub struct StatusTap {
+    sqs: aws_sdk_sqs::Client,
+    sns: aws_sdk_sns::Client,
+    queue_url: String,
+    subscription_arn: String,
+}
+
+impl StatusTap {
+    /// Creates the queue (SSE-SQS), lets only `topic_arn` send to it, and
+    /// subscribes it with raw message delivery. In one account SNS confirms
+    /// an SQS subscription by itself.
+    pub async fn create(
+        sdk: &aws_config::SdkConfig,
+        topic_arn: &str,
+        queue_name: &str,
+    ) -> OpsResult<StatusTap> {
+        use aws_sdk_sqs::types::QueueAttributeName as Q;
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        let sns = aws_sdk_sns::Client::new(sdk);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(queue_name)
+            .attributes(Q::SqsManagedSseEnabled, "true")
+            .attributes(Q::MessageRetentionPeriod, "86400")
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e))?
+            .queue_url
+            .ok_or_else(|| OpsError::remote("sqs", "CreateQueue returned no URL"))?;
+        let mut tap = StatusTap {
+            sqs,
+            sns,
+            queue_url,
+            subscription_arn: String::new(),
+        };
+        if let Err(e) = tap.subscribe(topic_arn).await {
+            tap.remove().await;
+            return Err(e);
+        }
+        Ok(tap)
+    }
+
+    async fn subscribe(&mut self, topic_arn: &str) -> OpsResult<()> {
+        use aws_sdk_sqs::types::QueueAttributeName as Q;
+        let queue_arn = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(Q::QueueArn)
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e))?
+            .attributes
+            .and_then(|a| a.get(&Q::QueueArn).cloned())
+            .ok_or_else(|| OpsError::remote("sqs", "the tap queue has no ARN"))?;
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "StatusTopicOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }],
+        });
+        self.sqs
+            .set_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attributes(Q::Policy, policy.to_string())
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e))?;
+        self.subscription_arn = self
+            .sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("RawMessageDelivery", "true")
+            .return_subscription_arn(true)
+            .send()
+            .await
+            .map_err(|e| remote("sns", e))?
+            .subscription_arn
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    /// Unsubscribes and deletes the queue; failures are only reported.
+    pub async fn remove(&self) {
+        if !self.subscription_arn.is_empty() {
+            if let Err(e) = self
+                .sns
+                .unsubscribe()
+                .subscription_arn(&self.subscription_arn)
+                .send()
+                .await
+            {
+                eprintln!(
+                    "could not unsubscribe {}: {}",
+                    self.subscription_arn,
+                    remote("sns", e)
+                );
+            }
+        }
+        if let Err(e) = self
+            .sqs
+            .delete_queue()
+            .queue_url(&self.queue_url)
+            .send()
+            .await
+        {
+            eprintln!("could not delete {}: {}", self.queue_url, remote("sqs", e));
+        }
+    }
+}
+
+impl StatusFeed for StatusTap {
+    async fn receive(&self) -> Result<Vec<StatusChange>, String> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| remote("sqs", e).to_string())?;
+        let mut changes = Vec::new();
+        for m in out.messages.unwrap_or_default() {
+            changes.extend(status_change_of(
+                m.message_id().unwrap_or_default(),
+                m.body().unwrap_or_default(),
+            ));
+            if let Some(handle) = m.receipt_handle() {
+                // A failed delete only means the message comes back, and is skipped then.
+                let _ = self
+                    .sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await;
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// Replays a document's S3 event to the processor (`docproc load --faults
+/// duplicate-events`), built as S3 sends it from what the documents table
+/// recorded of the object, and waits for the invocation.
+pub struct EventReplayer {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub documents_table: String,
+    pub bucket: String,
+    pub processor: String,
+    pub region: String,
+}
+
+impl Replayer for EventReplayer {
+    async fn replay(&self, document_id: &str) -> Result<(), String> {
+        let item = self
+            .dynamodb
+            .get_item()
+            .table_name(&self.documents_table)
+            .key(
+                "document_id",
+                aws_sdk_dynamodb::types::AttributeValue::S(document_id.into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| remote("dynamodb", e).to_string())?
+            .item
+            .ok_or("no such document")?;
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let key = text("object_key").ok_or("the document has no object_key")?;
+        let sequencer = text("source_sequencer").ok_or("the document has no source_sequencer")?;
+        let size: u64 = item
+            .get("size")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        let mut object = json!({
+            "key": docproc_core::s3key::encode_event_key(&key),
+            "size": size,
+            "sequencer": sequencer,
+        });
+        if let Some(version) = text("source_version") {
+            object["versionId"] = version.into();
+        }
+        let event = json!({"Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": self.region,
+            "eventTime": docproc_core::time_fmt::format(docproc_core::time_fmt::now()),
+            "eventName": "ObjectCreated:Post",
+            "userIdentity": {"principalId": "docproc-load-replay"},
+            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {"x-amz-request-id": "replay", "x-amz-id-2": "replay"},
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "docproc-load-replay",
+                "bucket": {
+                    "name": self.bucket,
+                    "ownerIdentity": {"principalId": "docproc-load-replay"},
+                    "arn": format!("arn:aws:s3:::{}", self.bucket),
+                },
+                "object": object,
+            },
+        }]});
+        // The processor's reserved concurrency throttles replays (429
+        // TooManyRequestsException): wait and send again, a bounded number of times.
+        let mut retries = 0;
+        let out = loop {
+            let sent = self
+                .lambda
+                .invoke()
+                .function_name(&self.processor)
+                .payload(Blob::new(event.to_string()))
+                .send()
+                .await;
+            match sent {
+                Ok(out) => break out,
+                Err(e) => {
+                    let service = e.as_service_error();
+                    if service.is_some_and(|s| s.is_too_many_requests_exception()) && retries < 8 {
+                        tokio::time::sleep(backoff(std::time::Duration::from_millis(250), retries))
+                            .await;
+                        retries += 1;
+                        continue;
+                    }
+                    return Err(match service {
+                        Some(s) => format!(
+                            "lambda: {}: {}",
+                            s.meta().code().unwrap_or("error"),
+                            s.meta().message().unwrap_or_default()
+                        ),
+                        None => remote("lambda", e).to_string(),
+                    });
+                }
+            }
+        };
+        match out.function_error {
+            None => Ok(()),
+            Some(kind) => Err(format!(
+                "{kind}: {}",
+                out.payload
+                    .map(|p| String::from_utf8_lossy(p.as_ref()).into_owned())
+                    .unwrap_or_default()
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,12 @@ pub struct Platform {
     pub name_prefix: String,
     pub rest_api_id: String,
     pub api_stage: String,
+    /// Base URL of the REST API stage.
+    pub api_invoke_url: String,
+    /// SNS topic every document status change is published to.
+    pub status_topic_arn: String,
+    pub documents_table: String,
+    pub documents_bucket: String,
     pub usage_plan_ids: BTreeMap<String, String>,
     pub audit_table: String,
     pub permissions_table: String,
@@ -149,13 +155,17 @@ mod tests {
             "name_prefix": "dev-docproc",
             "rest_api_id": "abc123",
             "api_stage": "v1",
+            "api_invoke_url": "https://abc123.execute-api.us-east-1.amazonaws.com/v1",
+            "status_topic_arn": "arn:aws:sns:us-east-1:111122223333:dev-docproc-status",
             "usage_plan_ids": {"standard": "up1", "premium": "up2"},
             "audit_table": "dev-docproc-audit",
             "permissions_table": "dev-docproc-permissions",
             "function_names": {"processor": "dev-docproc-processor", "notifier": "dev-docproc-notifier"},
             "dlq_urls": {"processor": "http://q/p", "notifier": "http://q/n"},
             "authorizer_cache_ttl_seconds": 300,
-            "documents_bucket": "ignored-extra-output"
+            "documents_table": "dev-docproc-documents",
+            "documents_bucket": "dev-docproc-documents-111122223333",
+            "alarm_topic_arn": "ignored-extra-output"
         }}})
     }
 

@@ -4,12 +4,14 @@
 
 mod aws;
 mod aws_account;
+mod http;
 
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use docproc_aws::dynamo::{DynamoAudit, DynamoKeys};
 use docproc_cli::config::{Platform, Source};
 use docproc_cli::dlq::{self, QueueKind, RedriveResult, Redriver};
+use docproc_cli::error::OpsResult;
 use docproc_cli::keys::{key_trail, parse_expiry, IssuedKey, KeyAdmin, NewKey};
 use docproc_cli::plan_review::{self, Review};
 use docproc_cli::preflight::terraform::PlanSource;
@@ -109,6 +111,53 @@ enum Command {
     /// Review a saved Terraform plan for a pull request.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Send many documents through a deployment and check every one.
+    #[command(long_about = LOAD_HELP)]
+    Load {
+        /// Documents to send.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        documents: u32,
+        /// Uploads in flight at once.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=512))]
+        concurrency: u32,
+        /// `default` (built in), or a mix manifest: a JSON list of
+        /// {file, filename, declared_type, verdict, reason?, weight?}, files relative to it.
+        #[arg(long, default_value = "default", value_name = "default|FILE")]
+        mix: String,
+        /// A read-write API key to use, instead of one created for the run and revoked after it.
+        #[arg(long, env = "DOCPROC_LOAD_KEY", hide_env_values = true)]
+        key: Option<String>,
+        /// Usage plan of the key the run creates (its rate limit and quota bound the run).
+        #[arg(long, default_value = "standard")]
+        tier: String,
+        /// REST API base URL, instead of the platform's `api_invoke_url` (emulators).
+        #[arg(long, value_name = "URL")]
+        api_url: Option<String>,
+        /// Every n-th document uses a presigned upload even when it fits inline (0: only
+        /// documents too large to send inline).
+        #[arg(long, default_value_t = 4)]
+        presigned_every: usize,
+        /// Seconds to wait, after the last upload, for every terminal status.
+        #[arg(long, default_value_t = 300)]
+        settle_timeout: u64,
+        /// Also write a self-contained HTML report with plots to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// Faults to inject, comma-separated: duplicate-events (every document's S3 event
+        /// delivered again 3 times, shuffled), authorizer-probe (--probe-keys bad keys).
+        #[arg(long, value_name = "LIST", default_value = "")]
+        faults: String,
+        /// Random and near-miss keys the authorizer-probe fault sends.
+        #[arg(long, default_value_t = 10_000)]
+        probe_keys: usize,
+        /// When documents stop settling for --stall seconds, redrive both dead-letter
+        /// queues (as `docproc dlq redrive`) and wait for them again.
+        #[arg(long)]
+        redrive: bool,
+        /// Seconds without a newly settled document after which --redrive starts.
+        #[arg(long, default_value_t = 60, requires = "redrive")]
+        stall: u64,
+    },
     /// Print a shell completion script.
     ///
     /// bash: `docproc completions bash > ~/.local/share/bash-completion/completions/docproc`;
@@ -134,6 +183,41 @@ enum PlanCommand {
         allow_destroy: bool,
     },
 }
+
+const LOAD_HELP: &str = "\
+Send many documents through a deployment and check every one.
+
+Sends --documents documents of the mix (benign formats of several sizes and about a fifth hostile
+ones; 8 MiB documents and every --presigned-every-th one go through a presigned S3 POST, the rest
+inline), --concurrency at a time, retrying throttles (429), 5xx and network errors with backoff.
+Status changes are read from the status topic through a temporary SQS queue subscribed for the
+run (removed after it). Then it checks: every document uploaded and reached PROCESSED or REJECTED,
+with the verdict its fixture expects; one notification per status change, none twice or missing;
+every audit trail intact with exactly one outcome; every dead-letter queue empty.
+
+It prints throughput (documents/s, MiB/s), latency percentiles (upload API call; upload to terminal
+status), counts by status and error code, retries, and each check; --json prints the whole report
+(every document's sample too); --report FILE writes an HTML page with plots that needs no network.
+
+The key: unless --key is given, a read-write key of --tier is created for the run and revoked
+after it. Every document costs about three API calls: pick a tier whose rate and quota fit.
+Needs: sqs:CreateQueue, SetQueueAttributes, GetQueueAttributes, ReceiveMessage, DeleteMessage,
+DeleteQueue and sns:Subscribe, Unsubscribe, besides what `keys create` and `dlq list` need
+(duplicate-events: dynamodb:GetItem on the documents table and lambda:InvokeFunction on the
+processor; --redrive: what `dlq redrive` needs).
+
+Faults (--faults, comma-separated): duplicate-events delivers every settled document's S3 event to
+the processor 3 more times, in shuffled order, and waits for each invocation (the checks then find
+anything it changed); authorizer-probe sends --probe-keys random and near-miss keys, none of which
+may get in. --redrive: when documents stop settling for --stall seconds, both dead-letter queues
+are redriven (as `docproc dlq redrive`) and the run waits for them again.
+
+Exit status: 0 when every check passed and every verdict was as expected; 4 otherwise; 2 for
+usage errors; 1 when the run could not start.
+
+Examples:
+  docproc --env staging load --documents 10000 --concurrency 50 --tier load --report load.html
+  docproc --outputs outputs.json load --api-url http://127.0.0.1:4566/_aws/execute-api/ID/v1 --json";
 
 const PLAN_REVIEW_HELP: &str = "\
 Summarise a plan for a reviewer (Markdown) and block data loss in staging and prod.
@@ -303,6 +387,7 @@ fn main() -> ExitCode {
 }
 
 /// Everything a deployment command needs, loaded once.
+#[derive(Clone)]
 struct Deployment {
     platform: Platform,
     sdk: aws_config::SdkConfig,
@@ -339,6 +424,113 @@ impl Deployment {
     async fn actor(&self) -> anyhow::Result<String> {
         Ok(aws::caller_arn(&aws_sdk_sts::Client::new(&self.sdk)).await?)
     }
+
+    /// Sends a dead-letter queue's failed events through their function again.
+    async fn redrive(
+        &self,
+        kind: QueueKind,
+        queue: &aws::SqsQueue,
+        max: usize,
+        dry_run: bool,
+        actor: &str,
+    ) -> OpsResult<Vec<RedriveResult>> {
+        let (invoker, streams, audit) = (
+            aws::Lambda(aws_sdk_lambda::Client::new(&self.sdk)),
+            aws::Streams(aws_sdk_dynamodbstreams::Client::new(&self.sdk)),
+            self.audit(),
+        );
+        let redriver = Redriver {
+            kind,
+            queue,
+            invoker: &invoker,
+            streams: &streams,
+            audit: &audit,
+            function_name: self.platform.function(kind.as_str())?,
+            actor,
+        };
+        redriver.redrive(max, dry_run).await
+    }
+
+    fn dlq(&self, kind: QueueKind) -> OpsResult<aws::SqsQueue> {
+        Ok(aws::SqsQueue {
+            client: aws_sdk_sqs::Client::new(&self.sdk),
+            url: self.platform.dlq_url(kind.as_str())?.to_string(),
+        })
+    }
+}
+
+/// The key table, audit table and API Gateway adapters `KeyAdmin` works on.
+struct KeyStore {
+    keys: DynamoKeys,
+    audit: DynamoAudit,
+    gateway: aws::ApiGateway,
+}
+
+impl KeyStore {
+    fn of(d: &Deployment) -> KeyStore {
+        KeyStore {
+            keys: DynamoKeys::new(d.dynamodb(), &d.platform.permissions_table),
+            audit: d.audit(),
+            gateway: aws::ApiGateway(aws_sdk_apigateway::Client::new(&d.sdk)),
+        }
+    }
+
+    fn admin<'a>(
+        &'a self,
+        p: &'a Platform,
+        actor: &'a str,
+    ) -> KeyAdmin<'a, DynamoKeys, aws::ApiGateway, DynamoAudit> {
+        KeyAdmin {
+            keys: &self.keys,
+            gateway: &self.gateway,
+            audit: &self.audit,
+            actor,
+            name_prefix: &p.name_prefix,
+            usage_plans: &p.usage_plan_ids,
+        }
+    }
+}
+
+/// `docproc load --redrive`: both dead-letter queues, redriven in full.
+struct RedriveAll {
+    deployment: Deployment,
+    actor: String,
+}
+
+impl docproc_cli::load::faults::DeadLetters for RedriveAll {
+    async fn redrive_all(&self) -> Result<usize, String> {
+        let mut redriven = 0;
+        let mut failed = Vec::new();
+        for kind in [QueueKind::Processor, QueueKind::Notifier] {
+            let queue = self.deployment.dlq(kind).map_err(|e| e.to_string())?;
+            match self
+                .deployment
+                .redrive(kind, &queue, 10_000, false, &self.actor)
+                .await
+            {
+                Ok(results) => {
+                    for r in results {
+                        match r {
+                            RedriveResult::Failed { message_id, error } => {
+                                failed.push(format!("{message_id}: {error}"))
+                            }
+                            _ => redriven += 1,
+                        }
+                    }
+                }
+                // An empty queue: nothing to redrive there.
+                Err(OpsError::NotFound(_)) => {}
+                Err(e) => failed.push(e.to_string()),
+            }
+        }
+        match failed.first() {
+            None => Ok(redriven),
+            Some(first) => Err(format!(
+                "{redriven} redriven, {} failed; first: {first}",
+                failed.len()
+            )),
+        }
+    }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -363,6 +555,49 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             plan,
             allow_destroy,
         }) => review_plan(&cli.target, &plan, allow_destroy, json),
+        Command::Load {
+            documents,
+            concurrency,
+            mix,
+            key,
+            tier,
+            api_url,
+            presigned_every,
+            settle_timeout,
+            report,
+            faults,
+            probe_keys,
+            redrive,
+            stall,
+        } => {
+            let faults = docproc_cli::load::faults::Faults::parse(&faults, probe_keys)
+                .map_err(OpsError::Invalid)?;
+            let plan = docproc_cli::load::run::Plan {
+                faults,
+                redrive,
+                stall: redrive.then(|| std::time::Duration::from_secs(stall)),
+                documents: documents as usize,
+                concurrency: concurrency as usize,
+                presigned_every,
+                settle_timeout: std::time::Duration::from_secs(settle_timeout),
+                ..Default::default()
+            };
+            let options = LoadOptions {
+                mix,
+                key,
+                tier,
+                api_url,
+                report,
+                json,
+            };
+            load(
+                &Deployment::load(&cli.target).await?,
+                &cli.target,
+                plan,
+                options,
+            )
+            .await
+        }
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "docproc", &mut std::io::stdout());
@@ -514,6 +749,191 @@ fn inspect(
     })
 }
 
+struct LoadOptions {
+    mix: String,
+    key: Option<String>,
+    tier: String,
+    api_url: Option<String>,
+    report: Option<PathBuf>,
+    json: bool,
+}
+
+async fn load(
+    d: &Deployment,
+    target: &Target,
+    plan: docproc_cli::load::run::Plan,
+    options: LoadOptions,
+) -> anyhow::Result<ExitCode> {
+    use docproc_cli::load::{mix, report, run, Check, LoadReport, Summary};
+    use std::sync::Arc;
+    let mix = match options.mix.as_str() {
+        "default" => mix::default_mix()?,
+        file => mix::mix_from_manifest(std::path::Path::new(file))?,
+    };
+    let p = &d.platform;
+    let base = options
+        .api_url
+        .clone()
+        .unwrap_or_else(|| p.api_invoke_url.clone());
+    let started_at = docproc_core::time_fmt::now();
+    let run_id = started_at.unix_timestamp();
+
+    let replayer = match plan.faults.replay_copies {
+        0 => None,
+        _ => Some(Arc::new(aws::EventReplayer {
+            dynamodb: d.dynamodb(),
+            lambda: aws_sdk_lambda::Client::new(&d.sdk),
+            documents_table: p.documents_table.clone(),
+            bucket: p.documents_bucket.clone(),
+            processor: p.function("processor")?.to_string(),
+            region: d.sdk.region().map(ToString::to_string).unwrap_or_default(),
+        })),
+    };
+    let dead_letters = match plan.redrive {
+        false => None,
+        true => Some(Arc::new(RedriveAll {
+            deployment: d.clone(),
+            actor: d.actor().await?,
+        })),
+    };
+    // The run's own key, revoked at the end whatever happens.
+    let store = KeyStore::of(d);
+    let actor = match options.key {
+        Some(_) => String::new(),
+        None => d.actor().await?,
+    };
+    let admin = store.admin(p, &actor);
+    let (key, created_key_id) = match &options.key {
+        Some(k) => (k.clone(), None),
+        None => {
+            let request = NewKey {
+                client_id: format!("load-{run_id}"),
+                level: AccessLevel::ReadWrite,
+                tier: options.tier.clone(),
+                expires_at: Some(started_at + time::Duration::days(1)),
+                description: "docproc load run".into(),
+            };
+            let issued = admin
+                .create(request, random_key_bytes()?, started_at)
+                .await?;
+            if !issued.incomplete.is_empty() {
+                let _ = admin.revoke(&issued.record.key_id).await;
+                return Ok(report_incomplete(&issued.incomplete));
+            }
+            (issued.key, Some(issued.record.key_id))
+        }
+    };
+    let tap = aws::StatusTap::create(
+        &d.sdk,
+        &p.status_topic_arn,
+        &format!("{}-load-{run_id}", p.name_prefix),
+    )
+    .await;
+    let outcome = match tap {
+        Ok(tap) => {
+            let tap = Arc::new(tap);
+            let api = Arc::new(http::HttpApi::new(&base, &key)?);
+            let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let last_tenth = std::sync::atomic::AtomicUsize::new(usize::MAX);
+            let result = run::run(
+                api,
+                tap.clone(),
+                replayer,
+                dead_letters,
+                Arc::new(mix),
+                &plan,
+                move |pr: run::Progress| {
+                    if interactive {
+                        eprint!(
+                            "\rsent {}/{}, settled {}/{}   ",
+                            pr.sent, pr.total, pr.settled, pr.total
+                        );
+                    } else {
+                        let tenth = pr.settled * 10 / pr.total.max(1);
+                        if last_tenth.swap(tenth, std::sync::atomic::Ordering::AcqRel) != tenth {
+                            eprintln!(
+                                "sent {}/{}, settled {}/{}",
+                                pr.sent, pr.total, pr.settled, pr.total
+                            );
+                        }
+                    }
+                },
+            )
+            .await;
+            if interactive {
+                eprintln!();
+            }
+            tap.remove().await;
+            Ok(result)
+        }
+        Err(e) => Err(e),
+    };
+    if let Some(key_id) = &created_key_id {
+        if let Err(e) = admin.revoke(key_id).await {
+            eprintln!(
+                "could not revoke the run's key {key_id}: {e}; run `docproc keys revoke {key_id}`"
+            );
+        }
+    }
+    let result = outcome?;
+
+    let mut checks = result.checks;
+    let mut waiting = Vec::new();
+    for (kind, url) in &p.dlq_urls {
+        let queue = aws::SqsQueue {
+            client: aws_sdk_sqs::Client::new(&d.sdk),
+            url: url.clone(),
+        };
+        match dlq::peek(&queue, 10).await {
+            Ok(m) if m.is_empty() => {}
+            Ok(m) => waiting.push(format!(
+                "{kind}: {}{}",
+                m.len(),
+                if m.len() == 10 { "+" } else { "" }
+            )),
+            Err(e) => waiting.push(format!("{kind}: unreadable ({e})")),
+        }
+    }
+    checks.push(Check {
+        name: "dead-letter queues empty".into(),
+        passed: waiting.is_empty(),
+        detail: if waiting.is_empty() {
+            format!("{} queues empty", p.dlq_urls.len())
+        } else {
+            format!(
+                "messages waiting: {}; see `docproc dlq list`",
+                waiting.join(", ")
+            )
+        },
+    });
+    let summary = Summary::of(&result.samples, result.duration_s);
+    let report = LoadReport {
+        target: format!(
+            "{} ({base})",
+            target.env.clone().unwrap_or_else(|| p.name_prefix.clone())
+        ),
+        started_at: docproc_core::time_fmt::format(started_at),
+        concurrency: plan.concurrency,
+        summary,
+        checks,
+        samples: result.samples,
+    };
+    if let Some(file) = &options.report {
+        std::fs::write(file, report::render_html(&report))
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    if options.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report::render_table(&report));
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(4)
+    })
+}
+
 fn random_key_bytes() -> anyhow::Result<[u8; 32]> {
     let mut random = [0u8; 32];
     getrandom::fill(&mut random).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
@@ -522,23 +942,12 @@ fn random_key_bytes() -> anyhow::Result<[u8; 32]> {
 
 async fn keys(d: &Deployment, command: KeysCommand, json: bool) -> anyhow::Result<ExitCode> {
     let p = &d.platform;
-    let (keys, audit) = (
-        DynamoKeys::new(d.dynamodb(), &p.permissions_table),
-        d.audit(),
-    );
-    let gateway = aws::ApiGateway(aws_sdk_apigateway::Client::new(&d.sdk));
+    let store = KeyStore::of(d);
     let actor = match command {
         KeysCommand::List { .. } => String::new(),
         _ => d.actor().await?,
     };
-    let admin = KeyAdmin {
-        keys: &keys,
-        gateway: &gateway,
-        audit: &audit,
-        actor: &actor,
-        name_prefix: &p.name_prefix,
-        usage_plans: &p.usage_plan_ids,
-    };
+    let admin = store.admin(p, &actor);
     let now = docproc_core::time_fmt::now();
     let cache_note = format!(
         "API Gateway caches authorizer decisions for up to {} s: requests already cached may still \
@@ -705,10 +1114,7 @@ async fn dead_letters(d: &Deployment, command: DlqCommand, json: bool) -> anyhow
     let (DlqCommand::List { queue: kind, .. }
     | DlqCommand::Show { queue: kind, .. }
     | DlqCommand::Redrive { queue: kind, .. }) = command;
-    let queue = aws::SqsQueue {
-        client: aws_sdk_sqs::Client::new(&d.sdk),
-        url: d.platform.dlq_url(kind.as_str())?.to_string(),
-    };
+    let queue = d.dlq(kind)?;
     match command {
         DlqCommand::List { max, .. } => {
             let messages = dlq::peek(&queue, max).await?;
@@ -764,26 +1170,12 @@ async fn dead_letters(d: &Deployment, command: DlqCommand, json: bool) -> anyhow
         }
         DlqCommand::Redrive { max, dry_run, .. } => {
             let function = d.platform.function(kind.as_str())?;
-            let (invoker, streams, audit) = (
-                aws::Lambda(aws_sdk_lambda::Client::new(&d.sdk)),
-                aws::Streams(aws_sdk_dynamodbstreams::Client::new(&d.sdk)),
-                d.audit(),
-            );
             let actor = if dry_run {
                 String::new()
             } else {
                 d.actor().await?
             };
-            let redriver = Redriver {
-                kind,
-                queue: &queue,
-                invoker: &invoker,
-                streams: &streams,
-                audit: &audit,
-                function_name: function,
-                actor: &actor,
-            };
-            let results = redriver.redrive(max, dry_run).await?;
+            let results = d.redrive(kind, &queue, max, dry_run, &actor).await?;
             let failures = results
                 .iter()
                 .filter(|r| matches!(r, RedriveResult::Failed { .. }))

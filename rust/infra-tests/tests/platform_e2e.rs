@@ -305,6 +305,12 @@ async fn platform_end_to_end_on_real_lambdas() {
     tokio::task::block_in_place(|| {
         timings.time("key lifecycle through the authorizer", || key_lifecycle(&p))
     });
+    timings
+        .time_async(
+            "docproc load: 60 documents with faults",
+            load_run(&p, scratch.path()),
+        )
+        .await;
 
     tokio::task::block_in_place(|| {
         // -refresh=false: ministack returns prefix-list egress rules in a shape
@@ -874,6 +880,125 @@ async fn stream_range_of(p: &Platform, id: &str) -> (String, String, String, Str
         }
     }
     panic!("no stream records for {id}");
+}
+
+/// `docproc load` against the platform: every document of the built-in mix
+/// (benign and hostile, inline and presigned) reaches its expected verdict
+/// exactly once, also after its S3 event was delivered three more times,
+/// shuffled; bad keys get nowhere; the run's key is revoked and its status
+/// tap removed after.
+async fn load_run(p: &Platform, scratch: &Path) {
+    let report = scratch.join("load.html");
+    let out = tokio::task::block_in_place(|| {
+        p.docproc(&[
+            "load",
+            "--documents",
+            "60",
+            "--concurrency",
+            "6",
+            "--api-url",
+            &p.base,
+            "--settle-timeout",
+            "180",
+            "--faults",
+            "duplicate-events,authorizer-probe",
+            "--probe-keys",
+            "300",
+            "--json",
+            "--report",
+            report.to_str().unwrap(),
+        ])
+        .get_output()
+        .clone()
+    });
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "docproc load printed no report ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert!(
+        out.status.success(),
+        "docproc load failed: {}\n{}",
+        run["checks"],
+        run["summary"]
+    );
+    let summary = &run["summary"];
+    let checks = run["checks"].as_array().unwrap();
+    for check in checks {
+        assert_eq!(check["passed"], true, "{check}");
+    }
+    // Both faults ran: 3 replays per document changed nothing the checks
+    // count, and none of the 300 bad keys got in.
+    let detail = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c["name"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("no check {name}: {run}"))["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        detail("duplicate S3 events").starts_with("180 deliveries"),
+        "{run}"
+    );
+    assert!(
+        detail("the authorizer refuses").starts_with("300 bad keys, 0 allowed"),
+        "{run}"
+    );
+    assert_eq!(summary["documents"], 60, "{summary}");
+    assert_eq!(summary["unexpected"], 0, "{summary}");
+    let counts = &summary["status_counts"];
+    let (processed, rejected) = (
+        counts["PROCESSED"].as_u64().unwrap(),
+        counts["REJECTED"].as_u64().unwrap(),
+    );
+    assert_eq!(processed + rejected, 60, "{counts}");
+    assert!(
+        rejected >= 6,
+        "about a fifth of the mix is hostile: {counts}"
+    );
+    let samples = run["samples"].as_array().unwrap();
+    let presigned = samples
+        .iter()
+        .filter(|s| s["upload"] == "presigned")
+        .count();
+    assert!(
+        presigned >= 15,
+        "every 4th upload is presigned: {presigned}"
+    );
+    assert!(samples
+        .iter()
+        .any(|s| s["bytes"].as_u64().unwrap() > 4 << 20));
+    assert!(summary["terminal_latency_ms"]["p50"].as_f64().unwrap() > 0.0);
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        html.contains("docproc-load-data"),
+        "the HTML report embeds the run"
+    );
+
+    // The run cleaned up after itself: its key revoked, its queue gone.
+    let keys = tokio::task::block_in_place(|| p.docproc(&["keys", "list", "--json"]).success());
+    let keys: Value = serde_json::from_slice(&keys.get_output().stdout).unwrap();
+    let load_keys: Vec<&Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["client_id"].as_str().unwrap().starts_with("load-"))
+        .collect();
+    assert_eq!(load_keys.len(), 1, "{keys}");
+    assert_eq!(load_keys[0]["status"], "revoked");
+    let queues = aws_sdk_sqs::Client::new(&p.sdk)
+        .list_queues()
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !queues.queue_urls().iter().any(|q| q.contains("-load-")),
+        "status tap left behind: {:?}",
+        queues.queue_urls()
+    );
 }
 
 fn key_lifecycle(p: &Platform) {

@@ -1,6 +1,6 @@
 //! Object keys: where documents live in the bucket, and how S3 event keys decode.
 
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 pub const INCOMING_PREFIX: &str = "incoming/";
 pub const QUARANTINE_PREFIX: &str = "quarantine/";
@@ -13,6 +13,23 @@ pub fn decode_event_key(raw: &str) -> Option<String> {
         .decode_utf8()
         .ok()
         .map(|c| c.into_owned())
+}
+
+/// What an event key leaves as it is: unreserved characters and `/`.
+const EVENT_KEY_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// The key as an S3 event notification carries it (the inverse of
+/// [`decode_event_key`]): used to replay an object's event.
+pub fn encode_event_key(key: &str) -> String {
+    key.split(' ')
+        .map(|part| utf8_percent_encode(part, EVENT_KEY_KEEP).to_string())
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
 pub fn incoming_key(client_id: &str, document_id: &str) -> String {
@@ -56,6 +73,21 @@ pub fn parse_incoming_key(key: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_keys_encode_form_style_and_decode_back() {
+        assert_eq!(
+            encode_event_key("incoming/acme/doc_1-a"),
+            "incoming/acme/doc_1-a"
+        );
+        assert_eq!(encode_event_key("a b+c/é"), "a+b%2Bc/%C3%A9");
+        for key in ["incoming/acme/x", "a b+c/é", "100% sure?", "  "] {
+            assert_eq!(
+                decode_event_key(&encode_event_key(key)).as_deref(),
+                Some(key)
+            );
+        }
+    }
 
     #[test]
     fn plus_is_space_and_percent_escapes_decode() {

@@ -1,0 +1,1258 @@
+//! The load run: uploads with bounded concurrency and retries, status changes
+//! followed on the status topic, then every document checked. The platform is
+//! reached through two small ports, [`LoadApi`] and [`StatusFeed`], so the
+//! run is tested in process against a fake platform.
+
+use super::faults::{self, DeadLetters, Faults, Replayer};
+use super::mix::{pick, Fixture};
+use super::{Check, Outcome, Sample, UploadKind};
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// An HTTP answer: status and body. A transport failure is an `Err(String)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+pub type HttpResult = Result<Answer, String>;
+
+/// The REST API, with the run's key, and the presigned S3 POST.
+pub trait LoadApi: Send + Sync + 'static {
+    /// `POST <api><path>` with a JSON body.
+    fn post_json(&self, path: &str, body: &Value) -> impl Future<Output = HttpResult> + Send;
+    /// `GET <api><path>`.
+    fn get(&self, path: &str) -> impl Future<Output = HttpResult> + Send;
+    /// `GET <api><path>` with another API key.
+    fn get_with_key(&self, path: &str, key: &str) -> impl Future<Output = HttpResult> + Send;
+    /// The run's own key.
+    fn key(&self) -> &str;
+    /// A multipart/form-data POST to `url`: `fields` in order, then the file.
+    fn post_form(
+        &self,
+        url: &str,
+        fields: &[(String, String)],
+        file: Arc<Vec<u8>>,
+    ) -> impl Future<Output = HttpResult> + Send;
+}
+
+/// A presigned POST's multipart/form-data body and its content type: the
+/// policy's fields in order, then the file, which S3 requires to be the last
+/// field of the form.
+pub fn form_body(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
+    // Random-looking and long enough never to occur in the fields; a file
+    // containing it still parses, as its part is last and delimited by length.
+    let boundary = "docproc-load-7f3a91c2e6b4d05e";
+    let mut body = Vec::with_capacity(file.len() + 4096);
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// One status change published on the status topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The id of the queue message that carried it: standard SQS queues
+    /// deliver at least once, so a copy with the same id is not a second
+    /// notification.
+    pub message_id: String,
+    pub document_id: String,
+    pub status: String,
+    pub reason_code: Option<String>,
+}
+
+/// Reads a status change from an SQS message body: with raw message delivery
+/// the body is the published message itself; without it, SNS wraps the
+/// message in a JSON envelope (`Type` "Notification", the message in `Message`).
+pub fn status_change_of(message_id: &str, body: &str) -> Option<StatusChange> {
+    let body: Value = serde_json::from_str(body).ok()?;
+    let change = match body["Message"].as_str() {
+        Some(inner) if body["Type"] == "Notification" => serde_json::from_str(inner).ok()?,
+        _ => body,
+    };
+    Some(StatusChange {
+        message_id: message_id.to_string(),
+        document_id: change["document_id"].as_str()?.to_string(),
+        status: change["new_status"].as_str()?.to_string(),
+        reason_code: change["reason_code"].as_str().map(str::to_string),
+    })
+}
+
+/// The status topic, as the run sees it (an SQS queue subscribed to it).
+pub trait StatusFeed: Send + Sync + 'static {
+    /// The changes that arrived since the last call; waits about a second when there are none.
+    fn receive(&self) -> impl Future<Output = Result<Vec<StatusChange>, String>> + Send;
+}
+
+/// How a run goes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub documents: usize,
+    pub concurrency: usize,
+    /// Every n-th document goes presigned even when it fits inline (0: only those that must).
+    pub presigned_every: usize,
+    /// Largest document sent inline (its base64 JSON must fit the API's 4 MiB body limit... with room).
+    pub inline_limit: usize,
+    /// How long to wait for the last document's terminal status.
+    pub settle_timeout: Duration,
+    /// Attempts per request on 429, 5xx and network errors.
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt.
+    pub backoff: Duration,
+    /// How long to keep reading the feed after the last terminal status, so
+    /// late duplicates are counted.
+    pub late_grace: Duration,
+    pub faults: Faults,
+    /// Redrive the dead-letter queues once the run stops settling, then wait again.
+    pub redrive: bool,
+    /// With `redrive`: how long without a newly settled document counts as stopped.
+    pub stall: Option<Duration>,
+}
+
+impl Default for Plan {
+    fn default() -> Plan {
+        Plan {
+            documents: 200,
+            concurrency: 8,
+            presigned_every: 4,
+            inline_limit: 2 << 20,
+            settle_timeout: Duration::from_secs(300),
+            max_attempts: 8,
+            backoff: Duration::from_millis(250),
+            late_grace: Duration::from_secs(3),
+            faults: Faults::default(),
+            redrive: false,
+            stall: None,
+        }
+    }
+}
+
+/// Progress for the terminal: sent, settled (terminal or failed), total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub sent: usize,
+    pub settled: usize,
+    pub total: usize,
+}
+
+/// What [`run`] found.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub samples: Vec<Sample>,
+    pub duration_s: f64,
+    pub checks: Vec<Check>,
+}
+
+const TERMINAL: [&str; 2] = ["PROCESSED", "REJECTED"];
+
+/// Status changes seen on the feed, per document, with when (ms since start).
+type Seen = HashMap<String, Vec<(StatusChange, f64)>>;
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Sends `plan.documents` documents, follows each to its terminal status and
+/// checks the run. Never fails as a whole: what went wrong is in the samples
+/// and the checks.
+pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
+    api: Arc<A>,
+    feed: Arc<F>,
+    replayer: Option<Arc<R>>,
+    dead_letters: Option<Arc<D>>,
+    mix: Arc<Vec<Fixture>>,
+    plan: &Plan,
+    progress: impl Fn(Progress) + Send + Sync + 'static,
+) -> RunResult {
+    let start = Instant::now();
+    let total = plan.documents;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let feed_errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let listener = {
+        let (feed, seen, stop, errors) = (
+            feed.clone(),
+            seen.clone(),
+            stop.clone(),
+            feed_errors.clone(),
+        );
+        tokio::spawn(async move {
+            let mut delivered = std::collections::HashSet::new();
+            while !stop.load(Ordering::Acquire) {
+                match feed.receive().await {
+                    Ok(changes) => {
+                        let at = ms_since(start);
+                        let mut seen = lock(&seen);
+                        for c in changes {
+                            if !delivered.insert(c.message_id.clone()) {
+                                continue;
+                            }
+                            seen.entry(c.document_id.clone()).or_default().push((c, at));
+                        }
+                    }
+                    Err(e) => {
+                        lock(&errors).push(e);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        })
+    };
+
+    // Uploads: `concurrency` workers take the next document index.
+    let next = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let samples: Arc<Mutex<Vec<Option<Sample>>>> = Arc::new(Mutex::new(vec![None; total]));
+    let progress = Arc::new(progress);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..plan.concurrency.max(1) {
+        let (api, mix, plan) = (api.clone(), mix.clone(), plan.clone());
+        let (next, sent, samples, progress, seen) = (
+            next.clone(),
+            sent.clone(),
+            samples.clone(),
+            progress.clone(),
+            seen.clone(),
+        );
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::AcqRel);
+                if i >= plan.documents {
+                    return;
+                }
+                let sample = upload(&*api, pick(&mix, i), i, &plan, start).await;
+                lock(&samples)[i] = Some(sample);
+                let sent = sent.fetch_add(1, Ordering::AcqRel) + 1;
+                let settled = settled_count(&lock(&samples), &lock(&seen));
+                progress(Progress {
+                    sent,
+                    settled,
+                    total: plan.documents,
+                });
+            }
+        });
+    }
+    while workers.join_next().await.is_some() {}
+
+    // Wait for every uploaded document's terminal status on the feed; with
+    // --redrive, what is left when it stops settling is redriven from the
+    // dead-letter queues and waited for again.
+    let settled_now = || settled_count(&lock(&samples), &lock(&seen));
+    let report = |settled| {
+        progress(Progress {
+            sent: total,
+            settled,
+            total,
+        })
+    };
+    let mut redriven = None;
+    loop {
+        wait_until_settled(
+            &settled_now,
+            &report,
+            total,
+            plan.settle_timeout,
+            plan.stall,
+        )
+        .await;
+        let (Some(dlq), None) = (&dead_letters, &redriven) else {
+            break;
+        };
+        if settled_now() == total {
+            break;
+        }
+        redriven = Some(dlq.redrive_all().await);
+    }
+    let mut checks = Vec::new();
+    if let Some(result) = redriven {
+        checks.push(Check {
+            name: "dead letters redriven".into(),
+            passed: result.is_ok(),
+            detail: match result {
+                Ok(n) => format!("{n} dead-lettered events sent through their functions again"),
+                Err(e) => format!("redrive failed: {e}"),
+            },
+        });
+    }
+    let duration_s = start.elapsed().as_secs_f64();
+    if let (Some(replayer), copies @ 1..) = (replayer, plan.faults.replay_copies) {
+        let settled: Vec<String> = {
+            let (samples, seen) = (lock(&samples), lock(&seen));
+            samples
+                .iter()
+                .flatten()
+                .filter_map(|s| s.document_id.clone())
+                .filter(|id| terminal_of(seen.get(id)).is_some())
+                .collect()
+        };
+        let seed = start.elapsed().as_nanos() as u64;
+        checks.push(
+            faults::replay_duplicates(replayer, &settled, copies, plan.concurrency, seed).await,
+        );
+    }
+    tokio::time::sleep(plan.late_grace).await;
+    stop.store(true, Ordering::Release);
+    let _ = listener.await;
+
+    let mut samples: Vec<Sample> = lock(&samples).drain(..).flatten().collect();
+    let seen = std::mem::take(&mut *lock(&seen));
+    let mut missing_notification = Vec::new();
+    for s in &mut samples {
+        let Some(id) = s.document_id.clone() else {
+            continue;
+        };
+        match terminal_of(seen.get(&id)) {
+            Some((change, at)) => {
+                s.outcome = outcome_of(&change.status, change.reason_code.as_deref());
+                s.terminal_ms = Some(at - s.sent_at_ms);
+            }
+            None => {
+                // Not on the feed: ask the API, so a lost notification is told
+                // apart from a document that never finished.
+                let (doc, retries) = get_json(&*api, &format!("/documents/{id}"), plan).await;
+                s.retries += retries;
+                let status = doc
+                    .as_ref()
+                    .and_then(|d| d["status"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                if TERMINAL.contains(&status.as_str()) {
+                    missing_notification.push(id.clone());
+                    let doc = doc.unwrap_or_default();
+                    s.outcome = outcome_of(&status, doc["reason"]["code"].as_str());
+                } else {
+                    s.outcome = Outcome::TimedOut;
+                }
+            }
+        }
+    }
+
+    let uploaded: Vec<&Sample> = samples.iter().filter(|s| s.document_id.is_some()).collect();
+    let failed_uploads = samples.len() - uploaded.len();
+    checks.push(Check {
+        name: "every document uploaded".into(),
+        passed: failed_uploads == 0,
+        detail: format!("{} of {} uploaded", uploaded.len(), samples.len()),
+    });
+    let timed_out: Vec<&str> = uploaded
+        .iter()
+        .filter(|s| s.outcome == Outcome::TimedOut)
+        .filter_map(|s| s.document_id.as_deref())
+        .collect();
+    checks.push(Check {
+        name: "every uploaded document reached a terminal status".into(),
+        passed: timed_out.is_empty(),
+        detail: if timed_out.is_empty() {
+            format!("{} PROCESSED or REJECTED", uploaded.len())
+        } else {
+            format!(
+                "{} still pending after {:?}: {}",
+                timed_out.len(),
+                plan.settle_timeout,
+                sample_ids(&timed_out)
+            )
+        },
+    });
+    checks.push(notification_check(&uploaded, &seen, &missing_notification));
+    checks.push(audit_check(&*api, &uploaded, plan).await);
+    if plan.faults.probe_keys > 0 {
+        let mut random = vec![0u8; 4096];
+        // Without randomness the near misses and a fixed pattern still probe.
+        let _ = getrandom::fill(&mut random);
+        let keys = faults::probe_keys(api.key(), plan.faults.probe_keys, &random);
+        checks.push(faults::probe_authorizer(api.clone(), keys, plan).await);
+    }
+    let feed_errors = std::mem::take(&mut *lock(&feed_errors));
+    if !feed_errors.is_empty() {
+        checks.push(Check {
+            name: "status feed readable".into(),
+            passed: false,
+            detail: format!(
+                "{} receive errors, first: {}",
+                feed_errors.len(),
+                feed_errors[0]
+            ),
+        });
+    }
+    RunResult {
+        samples,
+        duration_s,
+        checks,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn sample_ids(ids: &[&str]) -> String {
+    let shown: Vec<&str> = ids.iter().take(5).copied().collect();
+    let more = ids.len().saturating_sub(shown.len());
+    format!(
+        "{}{}",
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Documents whose upload failed or whose terminal status was seen.
+fn settled_count(samples: &[Option<Sample>], seen: &Seen) -> usize {
+    samples
+        .iter()
+        .flatten()
+        .filter(|s| match &s.document_id {
+            None => true,
+            Some(id) => terminal_of(seen.get(id)).is_some(),
+        })
+        .count()
+}
+
+fn terminal_of(changes: Option<&Vec<(StatusChange, f64)>>) -> Option<(StatusChange, f64)> {
+    changes?
+        .iter()
+        .find(|(c, _)| TERMINAL.contains(&c.status.as_str()))
+        .cloned()
+}
+
+/// The outcome of a terminal status (PROCESSED or REJECTED).
+fn outcome_of(status: &str, reason_code: Option<&str>) -> Outcome {
+    match status {
+        "PROCESSED" => Outcome::Processed,
+        _ => Outcome::Rejected {
+            reason: reason_code.unwrap_or("(none)").to_string(),
+        },
+    }
+}
+
+/// One notification per status change: no (document, status) twice, and
+/// exactly one terminal status per document.
+fn notification_check(uploaded: &[&Sample], seen: &Seen, missing: &[String]) -> Check {
+    let mut duplicated = Vec::new();
+    let mut two_terminals = Vec::new();
+    for s in uploaded {
+        let Some(id) = s.document_id.as_deref() else {
+            continue;
+        };
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for (c, _) in seen.get(id).map(Vec::as_slice).unwrap_or_default() {
+            *counts.entry(c.status.as_str()).or_default() += 1;
+        }
+        if counts.values().any(|&n| n > 1) {
+            duplicated.push(id);
+        }
+        if TERMINAL.iter().filter(|t| counts.contains_key(*t)).count() > 1 {
+            two_terminals.push(id);
+        }
+    }
+    let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+    let passed = duplicated.is_empty() && two_terminals.is_empty() && missing.is_empty();
+    let mut detail = Vec::new();
+    if !duplicated.is_empty() {
+        detail.push(format!(
+            "{} documents notified twice for one status: {}",
+            duplicated.len(),
+            sample_ids(&duplicated)
+        ));
+    }
+    if !two_terminals.is_empty() {
+        detail.push(format!(
+            "{} documents both PROCESSED and REJECTED: {}",
+            two_terminals.len(),
+            sample_ids(&two_terminals)
+        ));
+    }
+    if !missing.is_empty() {
+        detail.push(format!(
+            "{} terminal statuses never published: {}",
+            missing.len(),
+            sample_ids(&missing)
+        ));
+    }
+    Check {
+        name: "one notification per status change".into(),
+        passed,
+        detail: if passed {
+            format!(
+                "{} status changes, none twice or missing",
+                seen.values().map(Vec::len).sum::<usize>()
+            )
+        } else {
+            detail.join("; ")
+        },
+    }
+}
+
+/// Every trail verifies against its anchor and records exactly one outcome.
+async fn audit_check<A: LoadApi>(api: &A, uploaded: &[&Sample], plan: &Plan) -> Check {
+    let mut broken = Vec::new();
+    for s in uploaded {
+        if s.outcome == Outcome::TimedOut {
+            continue;
+        }
+        let Some(id) = s.document_id.as_deref() else {
+            continue;
+        };
+        let (trail, _) = get_json(api, &format!("/documents/{id}/audit"), plan).await;
+        let ok = trail.as_ref().is_some_and(|t| {
+            let outcomes = t["events"].as_array().map(|e| {
+                e.iter()
+                    .filter(|e| matches!(e["action"].as_str(), Some("processed" | "rejected")))
+                    .count()
+            });
+            t["verification"]["intact"] == true && outcomes == Some(1)
+        });
+        if !ok {
+            broken.push(id);
+        }
+    }
+    Check {
+        name: "every audit trail verifies with one outcome".into(),
+        passed: broken.is_empty(),
+        detail: if broken.is_empty() {
+            format!(
+                "{} trails intact",
+                uploaded
+                    .iter()
+                    .filter(|s| s.outcome != Outcome::TimedOut)
+                    .count()
+            )
+        } else {
+            format!(
+                "{} trails broken or with no single outcome: {}",
+                broken.len(),
+                sample_ids(&broken)
+            )
+        },
+    }
+}
+
+/// Waits until `total` documents settled, `timeout` passed, or (when
+/// `stall` is set) nothing settled for `stall`: with --redrive, documents in
+/// a dead-letter queue will not settle by themselves.
+async fn wait_until_settled(
+    settled_now: &impl Fn() -> usize,
+    report: &impl Fn(usize),
+    total: usize,
+    timeout: Duration,
+    stall: Option<Duration>,
+) {
+    let deadline = Instant::now() + timeout;
+    let (mut last, mut last_change) = (usize::MAX, Instant::now());
+    loop {
+        let settled = settled_now();
+        if settled != last {
+            report(settled);
+            (last, last_change) = (settled, Instant::now());
+        }
+        let stalled = stall.is_some_and(|s| last_change.elapsed() >= s);
+        if settled == total || Instant::now() >= deadline || stalled {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether to try again: throttled, a server error, or no answer.
+fn retryable(answer: &HttpResult) -> bool {
+    match answer {
+        Ok(a) => a.status == 429 || a.status >= 500,
+        Err(_) => true,
+    }
+}
+
+/// Sends with retries; returns the last answer and how many retries it took.
+pub(crate) async fn with_retries<Fut: Future<Output = HttpResult>>(
+    plan: &Plan,
+    mut send: impl FnMut() -> Fut,
+) -> (HttpResult, u32) {
+    let mut retries = 0;
+    loop {
+        let answer = send().await;
+        if !retryable(&answer) || retries + 1 >= plan.max_attempts {
+            return (answer, retries);
+        }
+        tokio::time::sleep(backoff(plan.backoff, retries)).await;
+        retries += 1;
+    }
+}
+
+/// Exponential backoff capped at 8 s, with up to 50% random jitter so that
+/// workers throttled together do not retry together.
+pub fn backoff(first: Duration, retries: u32) -> Duration {
+    let base = (first * 2u32.saturating_pow(retries.min(16))).min(Duration::from_secs(8));
+    let jitter = getrandom::u64().unwrap_or(0) % 1000;
+    base + base.mul_f64(jitter as f64 / 2000.0)
+}
+
+async fn get_json<A: LoadApi>(api: &A, path: &str, plan: &Plan) -> (Option<Value>, u32) {
+    let (answer, retries) = with_retries(plan, || api.get(path)).await;
+    let value = answer
+        .ok()
+        .filter(|a| a.status == 200)
+        .and_then(|a| serde_json::from_slice(&a.body).ok());
+    (value, retries)
+}
+
+/// The code a failed call is counted under: the API's error code, else `http_<status>` or `network`.
+fn error_code(answer: &HttpResult) -> String {
+    match answer {
+        Err(_) => "network".into(),
+        // The API answers {"error": {"code"}}; S3 answers XML with <Code>.
+        Ok(a) => serde_json::from_slice::<Value>(&a.body)
+            .ok()
+            .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+            .or_else(|| {
+                let text = String::from_utf8_lossy(&a.body);
+                let (_, rest) = text.split_once("<Code>")?;
+                Some(rest.split_once("</Code>")?.0.to_string())
+            })
+            .unwrap_or_else(|| format!("http_{}", a.status)),
+    }
+}
+
+async fn upload<A: LoadApi>(api: &A, f: &Fixture, i: usize, plan: &Plan, start: Instant) -> Sample {
+    let presigned = f.bytes.len() > plan.inline_limit
+        || (plan.presigned_every > 0 && i % plan.presigned_every == plan.presigned_every - 1);
+    let sent_at_ms = ms_since(start);
+    let t0 = Instant::now();
+    let (result, retries) = if presigned {
+        upload_presigned(api, f, plan).await
+    } else {
+        let body = json!({
+            "filename": f.filename,
+            "content_type": f.content_type,
+            "content_base64": base64::engine::general_purpose::STANDARD.encode(f.bytes.as_slice()),
+        });
+        let (answer, retries) = with_retries(plan, || api.post_json("/documents", &body)).await;
+        (created_id(&answer, 201), retries)
+    };
+    let api_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let (document_id, outcome) = match result {
+        Ok(id) => (Some(id), Outcome::TimedOut),
+        Err(code) => (None, Outcome::UploadFailed { code }),
+    };
+    Sample {
+        fixture: f.name.clone(),
+        api_ms: document_id.as_ref().map(|_| api_ms),
+        document_id,
+        bytes: f.bytes.len() as u64,
+        upload: if presigned {
+            UploadKind::Presigned
+        } else {
+            UploadKind::Inline
+        },
+        sent_at_ms,
+        terminal_ms: None,
+        expected: f.expected.clone(),
+        outcome,
+        retries,
+    }
+}
+
+fn created_id(answer: &HttpResult, want: u16) -> Result<String, String> {
+    match answer {
+        Ok(a) if a.status == want => serde_json::from_slice::<Value>(&a.body)
+            .ok()
+            .and_then(|v| v["document_id"].as_str().map(str::to_string))
+            .ok_or_else(|| "no_document_id".to_string()),
+        _ => Err(error_code(answer)),
+    }
+}
+
+async fn upload_presigned<A: LoadApi>(
+    api: &A,
+    f: &Fixture,
+    plan: &Plan,
+) -> (Result<String, String>, u32) {
+    use md5::Digest as _;
+    let md5 =
+        base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(f.bytes.as_slice()));
+    let body = json!({
+        "filename": f.filename,
+        "content_type": f.content_type,
+        "size": f.bytes.len(),
+        "content_md5": md5,
+    });
+    let (answer, mut retries) =
+        with_retries(plan, || api.post_json("/documents/uploads", &body)).await;
+    let id = match created_id(&answer, 201) {
+        Ok(id) => id,
+        Err(code) => return (Err(code), retries),
+    };
+    let upload: Value = answer
+        .ok()
+        .and_then(|a| serde_json::from_slice::<Value>(&a.body).ok())
+        .map(|v| v["upload"].clone())
+        .unwrap_or_default();
+    let (Some(url), Some(fields)) = (upload["url"].as_str(), upload["fields"].as_object()) else {
+        return (Err("no_upload_form".into()), retries);
+    };
+    let fields: Vec<(String, String)> = fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    // S3 answers 204 (no success_action_status in the form).
+    let (answer, more) = with_retries(plan, || api.post_form(url, &fields, f.bytes.clone())).await;
+    retries += more;
+    match answer {
+        Ok(a) if (200..300).contains(&a.status) => (Ok(id), retries),
+        other => (Err(format!("s3_{}", error_code(&other))), retries),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::mix::default_mix;
+    use super::super::Expected;
+    use super::*;
+
+    /// What the fake platform does wrong, by document number (1-based).
+    #[derive(Default, Clone)]
+    struct Misbehaviour {
+        throttle_first_upload: bool,
+        duplicate_notification: Option<usize>,
+        drop_terminal_notification: Option<usize>,
+        broken_trail: Option<usize>,
+        wrong_verdict: Option<usize>,
+        never_finishes: Option<usize>,
+        /// The queue hands every message of this document out twice (same message id).
+        redelivered: Option<usize>,
+        /// A replayed event publishes the document's status again.
+        reprocess_on_replay: bool,
+        /// This document's event lands in the dead-letter queue: it settles
+        /// only once redriven.
+        dead_lettered: Option<usize>,
+    }
+
+    /// An in-memory platform: documents get the verdict their declared name
+    /// says (looked up in the mix), status changes go to the feed.
+    struct Fake {
+        mix: Vec<Fixture>,
+        faults: Misbehaviour,
+        state: Mutex<FakeState>,
+    }
+
+    #[derive(Default)]
+    struct FakeState {
+        uploads: usize,
+        throttled: bool,
+        docs: HashMap<String, (String, Option<String>)>,
+        feed: Vec<StatusChange>,
+        forms: usize,
+        probes: usize,
+        replays: Vec<String>,
+        /// (document, the status its redrive reaches, reason)
+        dead_letters: Vec<(String, String, Option<String>)>,
+    }
+
+    fn ok(status: u16, body: Value) -> HttpResult {
+        Ok(Answer {
+            status,
+            body: body.to_string().into_bytes(),
+        })
+    }
+
+    impl Fake {
+        fn new(faults: Misbehaviour) -> Arc<Fake> {
+            Arc::new(Fake {
+                mix: default_mix().unwrap(),
+                faults,
+                state: Mutex::default(),
+            })
+        }
+
+        fn create(&self, filename: &str) -> HttpResult {
+            let mut st = lock(&self.state);
+            if self.faults.throttle_first_upload && !st.throttled {
+                st.throttled = true;
+                return ok(
+                    429,
+                    json!({"error": {"code": "throttled", "message": "slow down"}}),
+                );
+            }
+            st.uploads += 1;
+            let n = st.uploads;
+            let id = format!("doc-{n}");
+            let f = self.mix.iter().find(|f| f.filename == filename).unwrap();
+            let (mut status, mut reason) = match &f.expected {
+                Expected::Accept => ("PROCESSED".to_string(), None),
+                Expected::Reject { reason } => ("REJECTED".to_string(), Some(reason.clone())),
+            };
+            if self.faults.wrong_verdict == Some(n) {
+                (status, reason) = ("REJECTED".into(), Some("malformed".into()));
+            }
+            if self.faults.never_finishes == Some(n) {
+                status = "PENDING".into();
+            }
+            if self.faults.dead_lettered == Some(n) {
+                st.dead_letters
+                    .push((id.clone(), status.clone(), reason.clone()));
+                status = "PENDING".into();
+            }
+            let mut next_message = st.feed.len() + 1000 * n;
+            let mut change = |status: &str, reason: Option<String>| StatusChange {
+                message_id: {
+                    next_message += 1;
+                    format!("m{next_message}")
+                },
+                document_id: id.clone(),
+                status: status.into(),
+                reason_code: reason,
+            };
+            st.feed.push(change("PENDING", None));
+            if status != "PENDING" {
+                if self.faults.drop_terminal_notification != Some(n) {
+                    st.feed.push(change(&status, reason.clone()));
+                }
+                if self.faults.duplicate_notification == Some(n) {
+                    st.feed.push(change(&status, reason.clone()));
+                }
+            }
+            if self.faults.redelivered == Some(n) {
+                let copies: Vec<StatusChange> = st
+                    .feed
+                    .iter()
+                    .filter(|c| c.document_id == id)
+                    .cloned()
+                    .collect();
+                st.feed.extend(copies);
+            }
+            st.docs.insert(id.clone(), (status, reason));
+            ok(
+                201,
+                json!({"document_id": id, "upload": {"url": "http://s3/bucket", "fields": {"key": id, "policy": "p"}}}),
+            )
+        }
+    }
+
+    impl LoadApi for Fake {
+        async fn post_json(&self, path: &str, body: &Value) -> HttpResult {
+            assert!(
+                ["/documents", "/documents/uploads"].contains(&path),
+                "{path}"
+            );
+            if path == "/documents" {
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(body["content_base64"].as_str().unwrap())
+                    .unwrap();
+                assert!(raw.len() <= 2 << 20, "inline upload of {} bytes", raw.len());
+            } else {
+                assert!(body["size"].as_u64().unwrap() > 0);
+                assert_eq!(body["content_md5"].as_str().unwrap().len(), 24);
+            }
+            self.create(body["filename"].as_str().unwrap())
+        }
+
+        async fn get(&self, path: &str) -> HttpResult {
+            let st = lock(&self.state);
+            let rest = path.strip_prefix("/documents/").unwrap();
+            if let Some(id) = rest.strip_suffix("/audit") {
+                let (status, _) = &st.docs[id];
+                let n: usize = id.trim_start_matches("doc-").parse().unwrap();
+                let mut events = vec![json!({"action": "created"})];
+                if status != "PENDING" {
+                    events.push(json!({"action": status.to_lowercase()}));
+                }
+                let intact = self.faults.broken_trail != Some(n);
+                return ok(
+                    200,
+                    json!({"events": events, "verification": {"intact": intact}}),
+                );
+            }
+            let (status, reason) = &st.docs[rest];
+            ok(
+                200,
+                json!({"document_id": rest, "status": status, "reason": reason.as_ref().map(|r| json!({"code": r}))}),
+            )
+        }
+
+        async fn get_with_key(&self, path: &str, key: &str) -> HttpResult {
+            assert_eq!(path, "/documents");
+            lock(&self.state).probes += 1;
+            if key == self.key() {
+                ok(200, json!({"documents": []}))
+            } else {
+                ok(403, json!({"message": "Forbidden"}))
+            }
+        }
+
+        fn key(&self) -> &str {
+            "q3Xw9-Zr_8LmN0pQ1sT2uV3wX4yZ5aB6cD7eF8gH9iJ"
+        }
+
+        async fn post_form(
+            &self,
+            url: &str,
+            fields: &[(String, String)],
+            file: Arc<Vec<u8>>,
+        ) -> HttpResult {
+            assert_eq!(url, "http://s3/bucket");
+            assert_eq!(fields[0].0, "key");
+            assert!(!file.is_empty());
+            lock(&self.state).forms += 1;
+            Ok(Answer {
+                status: 204,
+                body: Vec::new(),
+            })
+        }
+    }
+
+    impl DeadLetters for Fake {
+        async fn redrive_all(&self) -> Result<usize, String> {
+            let mut st = lock(&self.state);
+            let letters = std::mem::take(&mut st.dead_letters);
+            for (id, status, reason) in &letters {
+                st.docs.insert(id.clone(), (status.clone(), reason.clone()));
+                let message_id = format!("redriven-{id}");
+                st.feed.push(StatusChange {
+                    message_id,
+                    document_id: id.clone(),
+                    status: status.clone(),
+                    reason_code: reason.clone(),
+                });
+            }
+            Ok(letters.len())
+        }
+    }
+
+    impl Replayer for Fake {
+        async fn replay(&self, document_id: &str) -> Result<(), String> {
+            let mut st = lock(&self.state);
+            st.replays.push(document_id.to_string());
+            // A processor that is not idempotent publishes the status again.
+            if self.faults.reprocess_on_replay {
+                let (status, reason) = st.docs[document_id].clone();
+                let message_id = format!("replay-{}", st.replays.len());
+                st.feed.push(StatusChange {
+                    message_id,
+                    document_id: document_id.into(),
+                    status,
+                    reason_code: reason,
+                });
+            }
+            Ok(())
+        }
+    }
+
+    impl StatusFeed for Fake {
+        async fn receive(&self) -> Result<Vec<StatusChange>, String> {
+            let changes = std::mem::take(&mut lock(&self.state).feed);
+            if changes.is_empty() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok(changes)
+        }
+    }
+
+    /// (replayed ids in order, probes sent)
+    fn state(fake: &Fake) -> (Vec<String>, usize) {
+        let st = lock(&fake.state);
+        (st.replays.clone(), st.probes)
+    }
+
+    fn plan(documents: usize) -> Plan {
+        Plan {
+            documents,
+            concurrency: 4,
+            settle_timeout: Duration::from_millis(300),
+            backoff: Duration::from_millis(1),
+            late_grace: Duration::from_millis(30),
+            ..Plan::default()
+        }
+    }
+
+    /// Runs against the fake; `replay` and `redrive` give it those ports.
+    async fn run_fake(fake: &Arc<Fake>, plan: &Plan, replay: bool, redrive: bool) -> RunResult {
+        let mix = Arc::new(fake.mix.clone());
+        let replayer = replay.then(|| fake.clone());
+        let dead_letters = redrive.then(|| fake.clone());
+        run(
+            fake.clone(),
+            fake.clone(),
+            replayer,
+            dead_letters,
+            mix,
+            plan,
+            |_| {},
+        )
+        .await
+    }
+
+    async fn run_on(fake: &Arc<Fake>, documents: usize) -> RunResult {
+        run_fake(fake, &plan(documents), false, false).await
+    }
+
+    fn check<'a>(r: &'a RunResult, name: &str) -> &'a Check {
+        r.checks.iter().find(|c| c.name.starts_with(name)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_healthy_platform_passes_every_check() {
+        let fake = Fake::new(Misbehaviour {
+            throttle_first_upload: true,
+            redelivered: Some(4),
+            ..Misbehaviour::default()
+        });
+        let n = 80;
+        let r = run_on(&fake, n).await;
+        assert_eq!(r.samples.len(), n);
+        for c in &r.checks {
+            assert!(c.passed, "{c:?}");
+        }
+        let summary = super::super::Summary::of(&r.samples, r.duration_s);
+        assert_eq!(summary.unexpected, 0);
+        assert_eq!(summary.retries, 1, "the throttled upload was retried once");
+        assert!(summary.status_counts["REJECTED"] > 0 && summary.status_counts["PROCESSED"] > 0);
+        // Every 4th document and every one above the inline limit went presigned.
+        let presigned = r
+            .samples
+            .iter()
+            .filter(|s| s.upload == UploadKind::Presigned)
+            .count();
+        assert_eq!(presigned, lock(&fake.state).forms);
+        assert!(presigned >= n / 4, "{presigned}");
+        assert!(r
+            .samples
+            .iter()
+            .all(|s| s.terminal_ms.is_some() && s.api_ms.is_some()));
+    }
+
+    #[tokio::test]
+    async fn losses_duplicates_broken_trails_and_wrong_verdicts_are_caught() {
+        let fake = Fake::new(Misbehaviour {
+            duplicate_notification: Some(3),
+            drop_terminal_notification: Some(5),
+            broken_trail: Some(7),
+            wrong_verdict: Some(2),
+            never_finishes: Some(9),
+            ..Misbehaviour::default()
+        });
+        let r = run_on(&fake, 12).await;
+        let notified = check(&r, "one notification per status change");
+        assert!(!notified.passed);
+        assert!(
+            notified
+                .detail
+                .contains("1 documents notified twice for one status: doc-3"),
+            "{}",
+            notified.detail
+        );
+        assert!(
+            notified
+                .detail
+                .contains("1 terminal statuses never published: doc-5"),
+            "{}",
+            notified.detail
+        );
+        let trails = check(&r, "every audit trail");
+        assert!(
+            !trails.passed && trails.detail.contains("doc-7"),
+            "{trails:?}"
+        );
+        let terminal = check(&r, "every uploaded document reached");
+        assert!(
+            !terminal.passed && terminal.detail.contains("doc-9"),
+            "{terminal:?}"
+        );
+        // The document without its notification still got its verdict from the API.
+        let five = r
+            .samples
+            .iter()
+            .find(|s| s.document_id.as_deref() == Some("doc-5"))
+            .unwrap();
+        assert!(five.outcome != Outcome::TimedOut && five.terminal_ms.is_none());
+        let summary = super::super::Summary::of(&r.samples, r.duration_s);
+        // doc-2's wrong verdict, and doc-9 that never finished.
+        assert_eq!(summary.unexpected, 2, "{:?}", r.samples);
+        assert_eq!(summary.status_counts["TIMED_OUT"], 1);
+    }
+
+    #[test]
+    fn status_changes_are_read_raw_or_from_the_sns_envelope() {
+        let raw = r#"{"document_id":"d1","old_status":"PENDING","new_status":"REJECTED","reason_code":"polyglot"}"#;
+        let expected = StatusChange {
+            message_id: "m1".into(),
+            document_id: "d1".into(),
+            status: "REJECTED".into(),
+            reason_code: Some("polyglot".into()),
+        };
+        assert_eq!(status_change_of("m1", raw), Some(expected.clone()));
+        let envelope = json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": raw});
+        assert_eq!(
+            status_change_of("m1", &envelope.to_string()),
+            Some(expected)
+        );
+        assert_eq!(status_change_of("m2", "not json"), None);
+        assert_eq!(status_change_of("m3", r#"{"document_id":"d1"}"#), None);
+    }
+
+    #[test]
+    fn the_form_sends_the_policy_fields_in_order_and_the_file_last() {
+        let fields = [
+            ("key".to_string(), "a/b".to_string()),
+            ("policy".to_string(), "eyJ9".to_string()),
+        ];
+        let (content_type, body) = form_body(&fields, b"%PDF-1.7 data");
+        let boundary = content_type
+            .strip_prefix("multipart/form-data; boundary=")
+            .unwrap();
+        let text = String::from_utf8(body).unwrap();
+        let parts: Vec<&str> = text.split(&format!("--{boundary}")).collect();
+        // preamble, key, policy, file, closing "--"
+        assert_eq!(parts.len(), 5, "{text}");
+        assert!(parts[1].contains("name=\"key\"\r\n\r\na/b\r\n"), "{text}");
+        assert!(
+            parts[2].contains("name=\"policy\"\r\n\r\neyJ9\r\n"),
+            "{text}"
+        );
+        assert!(
+            parts[3].contains("name=\"file\"") && parts[3].ends_with("%PDF-1.7 data\r\n"),
+            "{text}"
+        );
+        assert_eq!(parts[4], "--\r\n");
+    }
+
+    #[test]
+    fn error_codes_come_from_the_api_s3_or_the_status() {
+        let api = ok(
+            503,
+            json!({"error": {"code": "service_unavailable", "message": "x"}}),
+        );
+        assert_eq!(error_code(&api), "service_unavailable");
+        let s3 = Ok(Answer {
+            status: 400,
+            body: b"<Error><Code>BadDigest</Code></Error>".to_vec(),
+        });
+        assert_eq!(error_code(&s3), "BadDigest");
+        assert_eq!(
+            error_code(&Ok(Answer {
+                status: 502,
+                body: vec![]
+            })),
+            "http_502"
+        );
+        assert_eq!(error_code(&Err("reset".into())), "network");
+        assert!(retryable(&Err("reset".into())) && retryable(&api) && !retryable(&s3));
+    }
+
+    #[tokio::test]
+    async fn duplicate_events_and_bad_keys_on_a_sound_platform_pass() {
+        let fake = Fake::new(Misbehaviour::default());
+        let mut plan = plan(20);
+        plan.faults = faults::Faults {
+            replay_copies: 3,
+            probe_keys: 120,
+        };
+        let r = run_fake(&fake, &plan, true, false).await;
+        for c in &r.checks {
+            assert!(c.passed, "{c:?}");
+        }
+        assert!(r
+            .checks
+            .iter()
+            .any(|c| c.name.starts_with("duplicate S3 events")));
+        assert!(r
+            .checks
+            .iter()
+            .any(|c| c.name.starts_with("the authorizer refuses")));
+        let (replays, probes) = state(&fake);
+        assert_eq!(replays.len(), 60, "every document replayed 3 times");
+        let mut by_doc: HashMap<&str, usize> = HashMap::new();
+        for id in &replays {
+            *by_doc.entry(id).or_default() += 1;
+        }
+        assert!(by_doc.values().all(|&n| n == 3) && by_doc.len() == 20);
+        let mut sorted = replays.clone();
+        sorted.sort();
+        assert_ne!(replays, sorted, "deliveries are shuffled");
+        assert_eq!(probes, 120, "every probe key was sent");
+    }
+
+    #[tokio::test]
+    async fn a_processor_that_reprocesses_duplicates_fails_the_run() {
+        let fake = Fake::new(Misbehaviour {
+            reprocess_on_replay: true,
+            ..Misbehaviour::default()
+        });
+        let mut plan = plan(10);
+        plan.faults = faults::Faults {
+            replay_copies: 3,
+            probe_keys: 0,
+        };
+        let r = run_fake(&fake, &plan, true, false).await;
+        let notified = r
+            .checks
+            .iter()
+            .find(|c| c.name == "one notification per status change")
+            .unwrap();
+        assert!(
+            !notified.passed && notified.detail.contains("10 documents notified twice"),
+            "{notified:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn redrive_settles_what_the_dead_letter_queue_held() {
+        let misbehaviour = Misbehaviour {
+            dead_lettered: Some(3),
+            ..Misbehaviour::default()
+        };
+        let mut plan = plan(8);
+        plan.stall = Some(Duration::from_millis(100));
+        plan.settle_timeout = Duration::from_secs(5);
+
+        // Without --redrive the document never settles.
+        let fake = Fake::new(misbehaviour.clone());
+        let r = run_fake(&fake, &plan, false, false).await;
+        let terminal = r
+            .checks
+            .iter()
+            .find(|c| c.name.starts_with("every uploaded document reached"))
+            .unwrap();
+        assert!(
+            !terminal.passed && terminal.detail.contains("doc-3"),
+            "{terminal:?}"
+        );
+
+        plan.redrive = true;
+        let fake = Fake::new(misbehaviour);
+        let r = run_fake(&fake, &plan, false, true).await;
+        for c in &r.checks {
+            assert!(c.passed, "{c:?}");
+        }
+        let redriven = r
+            .checks
+            .iter()
+            .find(|c| c.name == "dead letters redriven")
+            .unwrap();
+        assert!(
+            redriven.detail.starts_with("1 dead-lettered"),
+            "{redriven:?}"
+        );
+    }
+}
