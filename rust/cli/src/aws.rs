@@ -297,8 +297,9 @@ pub struct StatusTap {
 
 impl StatusTap {
     /// Creates the queue (SSE-SQS), lets only `topic_arn` send to it, and
-    /// subscribes it with raw message delivery. In one account SNS confirms
-    /// an SQS subscription by itself.
+    /// subscribes it (SNS envelopes, whose MessageId tells SNS's own duplicate
+    /// deliveries apart from a second publish). In one account SNS confirms an
+    /// SQS subscription by itself.
     pub async fn create(
         sdk: &aws_config::SdkConfig,
         topic_arn: &str,
@@ -367,7 +368,6 @@ impl StatusTap {
             .topic_arn(topic_arn)
             .protocol("sqs")
             .endpoint(queue_arn)
-            .attributes("RawMessageDelivery", "true")
             .return_subscription_arn(true)
             .send()
             .await
@@ -467,7 +467,10 @@ impl Replayer for EventReplayer {
             .item
             .ok_or("no such document")?;
         let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-        let key = text("object_key").ok_or("the document has no object_key")?;
+        // The key S3 named in the original event: `object_key` moves to the
+        // quarantine copy once a document is rejected.
+        let client_id = text("client_id").ok_or("the document has no client_id")?;
+        let key = docproc_core::s3key::incoming_key(&client_id, document_id);
         let sequencer = text("source_sequencer").ok_or("the document has no source_sequencer")?;
         let size: u64 = item
             .get("size")
@@ -517,7 +520,7 @@ impl Replayer for EventReplayer {
                 Ok(out) => break out,
                 Err(e) => {
                     let service = e.as_service_error();
-                    if service.is_some_and(|s| s.is_too_many_requests_exception()) && retries < 8 {
+                    if service.is_some_and(|s| s.is_too_many_requests_exception()) && retries < 12 {
                         tokio::time::sleep(backoff(std::time::Duration::from_millis(250), retries))
                             .await;
                         retries += 1;

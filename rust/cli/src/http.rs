@@ -33,11 +33,12 @@ async fn answer(response: Result<reqwest::Response, reqwest::Error>) -> HttpResu
 }
 
 impl LoadApi for HttpApi {
-    async fn post_json(&self, path: &str, body: &Value) -> HttpResult {
+    async fn post_json(&self, path: &str, body: &Value, idempotency_key: &str) -> HttpResult {
         let request = self
             .client
             .post(format!("{}{path}", self.base))
             .header("x-api-key", &self.key)
+            .header("idempotency-key", idempotency_key)
             .header("content-type", "application/json")
             .body(body.to_string());
         answer(request.send().await).await

@@ -140,6 +140,11 @@ enum Command {
         /// Seconds to wait, after the last upload, for every terminal status.
         #[arg(long, default_value_t = 300)]
         settle_timeout: u64,
+        /// Seconds to wait after subscribing the status tap before the first upload: SQS
+        /// takes up to 60 s to apply the queue policy that lets SNS deliver, and SNS drops
+        /// what it cannot deliver.
+        #[arg(long, default_value_t = 60)]
+        tap_wait: u64,
         /// Also write a self-contained HTML report with plots to FILE.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
@@ -147,8 +152,9 @@ enum Command {
         /// delivered again 3 times, shuffled), authorizer-probe (--probe-keys bad keys).
         #[arg(long, value_name = "LIST", default_value = "")]
         faults: String,
-        /// Random and near-miss keys the authorizer-probe fault sends.
-        #[arg(long, default_value_t = 10_000)]
+        /// Random and near-miss keys the authorizer-probe fault sends (the API's WAF
+        /// blocks an IP above its rate limit: 500 requests per 5 minutes in dev).
+        #[arg(long, default_value_t = 400)]
         probe_keys: usize,
         /// When documents stop settling for --stall seconds, redrive both dead-letter
         /// queues (as `docproc dlq redrive`) and wait for them again.
@@ -200,11 +206,14 @@ status), counts by status and error code, retries, and each check; --json prints
 (every document's sample too); --report FILE writes an HTML page with plots that needs no network.
 
 The key: unless --key is given, a read-write key of --tier is created for the run and revoked
-after it. Every document costs about three API calls: pick a tier whose rate and quota fit.
+after it. Every document costs about three API calls: pick a tier whose rate and quota fit, and
+mind the API's WAF rate limit per client IP (waf_rate_limit: 500 requests per 5 minutes in dev).
+A run trips the authorizer-denial, API 4XX and rejected-document alarms by design: tell on-call.
 Needs: sqs:CreateQueue, SetQueueAttributes, GetQueueAttributes, ReceiveMessage, DeleteMessage,
-DeleteQueue and sns:Subscribe, Unsubscribe, besides what `keys create` and `dlq list` need
-(duplicate-events: dynamodb:GetItem on the documents table and lambda:InvokeFunction on the
-processor; --redrive: what `dlq redrive` needs).
+DeleteQueue and sns:Subscribe, Unsubscribe, besides what `keys create` and `keys revoke` need
+and, for the dead-letter check, sqs:ReceiveMessage on both DLQs with kms:Decrypt on the data key
+they are encrypted with (duplicate-events: dynamodb:GetItem on the documents table and
+lambda:InvokeFunction on the processor; --redrive: what `dlq redrive` needs).
 
 Faults (--faults, comma-separated): duplicate-events delivers every settled document's S3 event to
 the processor 3 more times, in shuffled order, and waits for each invocation (the checks then find
@@ -216,7 +225,7 @@ Exit status: 0 when every check passed and every verdict was as expected; 4 othe
 usage errors; 1 when the run could not start.
 
 Examples:
-  docproc --env staging load --documents 10000 --concurrency 50 --tier load --report load.html
+  docproc --env staging load --documents 1000 --concurrency 4 --tier premium --report load.html
   docproc --outputs outputs.json load --api-url http://127.0.0.1:4566/_aws/execute-api/ID/v1 --json";
 
 const PLAN_REVIEW_HELP: &str = "\
@@ -564,6 +573,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             api_url,
             presigned_every,
             settle_timeout,
+            tap_wait,
             report,
             faults,
             probe_keys,
@@ -583,6 +593,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             let options = LoadOptions {
+                tap_wait: std::time::Duration::from_secs(tap_wait),
                 mix,
                 key,
                 tier,
@@ -750,6 +761,7 @@ fn inspect(
 }
 
 struct LoadOptions {
+    tap_wait: std::time::Duration,
     mix: String,
     key: Option<String>,
     tier: String,
@@ -776,7 +788,16 @@ async fn load(
         .clone()
         .unwrap_or_else(|| p.api_invoke_url.clone());
     let started_at = docproc_core::time_fmt::now();
-    let run_id = started_at.unix_timestamp();
+    // Seconds and a random suffix: two runs started together get their own queue and key.
+    let run_id = format!(
+        "{}-{:04x}",
+        started_at.unix_timestamp(),
+        getrandom::u32().unwrap_or(0) & 0xffff
+    );
+    let plan = docproc_cli::load::run::Plan {
+        run_id: run_id.clone(),
+        ..plan
+    };
 
     let replayer = match plan.faults.replay_copies {
         0 => None,
@@ -831,6 +852,13 @@ async fn load(
     .await;
     let outcome = match tap {
         Ok(tap) => {
+            if !options.tap_wait.is_zero() {
+                eprintln!(
+                    "waiting {} s for the status tap's queue policy to apply",
+                    options.tap_wait.as_secs()
+                );
+                tokio::time::sleep(options.tap_wait).await;
+            }
             let tap = Arc::new(tap);
             let api = Arc::new(http::HttpApi::new(&base, &key)?);
             let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -900,6 +900,9 @@ async fn load_run(p: &Platform, scratch: &Path) {
             &p.base,
             "--settle-timeout",
             "180",
+            // ministack applies the tap's queue policy at once.
+            "--tap-wait",
+            "0",
             "--faults",
             "duplicate-events,authorizer-probe",
             "--probe-keys",

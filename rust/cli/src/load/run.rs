@@ -26,7 +26,14 @@ pub type HttpResult = Result<Answer, String>;
 /// The REST API, with the run's key, and the presigned S3 POST.
 pub trait LoadApi: Send + Sync + 'static {
     /// `POST <api><path>` with a JSON body.
-    fn post_json(&self, path: &str, body: &Value) -> impl Future<Output = HttpResult> + Send;
+    /// `POST <api><path>` with a JSON body and an `Idempotency-Key`: a retry
+    /// after a timeout or a lost answer finds the document the first try made.
+    fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        idempotency_key: &str,
+    ) -> impl Future<Output = HttpResult> + Send;
     /// `GET <api><path>`.
     fn get(&self, path: &str) -> impl Future<Output = HttpResult> + Send;
     /// `GET <api><path>` with another API key.
@@ -82,17 +89,25 @@ pub struct StatusChange {
     pub reason_code: Option<String>,
 }
 
-/// Reads a status change from an SQS message body: with raw message delivery
-/// the body is the published message itself; without it, SNS wraps the
-/// message in a JSON envelope (`Type` "Notification", the message in `Message`).
-pub fn status_change_of(message_id: &str, body: &str) -> Option<StatusChange> {
+/// Reads a status change from an SQS message body. SNS wraps the published
+/// message in a JSON envelope (`Type` "Notification", the message in
+/// `Message`) whose `MessageId` is the publish's: SNS and SQS both deliver at
+/// least once, and every copy of one publish carries that id. A raw body
+/// (raw message delivery) has only the SQS message's id to go by.
+pub fn status_change_of(sqs_message_id: &str, body: &str) -> Option<StatusChange> {
     let body: Value = serde_json::from_str(body).ok()?;
-    let change = match body["Message"].as_str() {
-        Some(inner) if body["Type"] == "Notification" => serde_json::from_str(inner).ok()?,
-        _ => body,
+    let (change, message_id) = match body["Message"].as_str() {
+        Some(inner) if body["Type"] == "Notification" => (
+            serde_json::from_str::<Value>(inner).ok()?,
+            body["MessageId"]
+                .as_str()
+                .unwrap_or(sqs_message_id)
+                .to_string(),
+        ),
+        _ => (body, sqs_message_id.to_string()),
     };
     Some(StatusChange {
-        message_id: message_id.to_string(),
+        message_id,
         document_id: change["document_id"].as_str()?.to_string(),
         status: change["new_status"].as_str()?.to_string(),
         reason_code: change["reason_code"].as_str().map(str::to_string),
@@ -128,6 +143,8 @@ pub struct Plan {
     pub redrive: bool,
     /// With `redrive`: how long without a newly settled document counts as stopped.
     pub stall: Option<Duration>,
+    /// Names the run in its uploads' Idempotency-Keys.
+    pub run_id: String,
 }
 
 impl Default for Plan {
@@ -144,6 +161,7 @@ impl Default for Plan {
             faults: Faults::default(),
             redrive: false,
             stall: None,
+            run_id: "run".into(),
         }
     }
 }
@@ -165,6 +183,9 @@ pub struct RunResult {
 }
 
 const TERMINAL: [&str; 2] = ["PROCESSED", "REJECTED"];
+
+/// Replays in flight at once (`duplicate-events`).
+const REPLAY_CONCURRENCY: usize = 4;
 
 /// Status changes seen on the feed, per document, with when (ms since start).
 type Seen = HashMap<String, Vec<(StatusChange, f64)>>;
@@ -307,9 +328,9 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
                 .collect()
         };
         let seed = start.elapsed().as_nanos() as u64;
-        checks.push(
-            faults::replay_duplicates(replayer, &settled, copies, plan.concurrency, seed).await,
-        );
+        // A few at a time: the processor's reserved concurrency is small.
+        let concurrency = plan.concurrency.min(REPLAY_CONCURRENCY);
+        checks.push(faults::replay_duplicates(replayer, &settled, copies, concurrency, seed).await);
     }
     tokio::time::sleep(plan.late_grace).await;
     stop.store(true, Ordering::Release);
@@ -375,7 +396,7 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
         },
     });
     checks.push(notification_check(&uploaded, &seen, &missing_notification));
-    checks.push(audit_check(&*api, &uploaded, plan).await);
+    checks.push(audit_check(api.clone(), &uploaded, plan).await);
     if plan.faults.probe_keys > 0 {
         let mut random = vec![0u8; 4096];
         // Without randomness the near misses and a fixed pattern still probe.
@@ -508,39 +529,57 @@ fn notification_check(uploaded: &[&Sample], seen: &Seen, missing: &[String]) -> 
 }
 
 /// Every trail verifies against its anchor and records exactly one outcome.
-async fn audit_check<A: LoadApi>(api: &A, uploaded: &[&Sample], plan: &Plan) -> Check {
-    let mut broken = Vec::new();
-    for s in uploaded {
-        if s.outcome == Outcome::TimedOut {
-            continue;
-        }
-        let Some(id) = s.document_id.as_deref() else {
-            continue;
-        };
-        let (trail, _) = get_json(api, &format!("/documents/{id}/audit"), plan).await;
-        let ok = trail.as_ref().is_some_and(|t| {
-            let outcomes = t["events"].as_array().map(|e| {
-                e.iter()
-                    .filter(|e| matches!(e["action"].as_str(), Some("processed" | "rejected")))
-                    .count()
-            });
-            t["verification"]["intact"] == true && outcomes == Some(1)
+async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan) -> Check {
+    let ids: Arc<Vec<String>> = Arc::new(
+        uploaded
+            .iter()
+            .filter(|s| s.outcome != Outcome::TimedOut)
+            .filter_map(|s| s.document_id.clone())
+            .collect(),
+    );
+    // `concurrency` trails fetched at once, as the uploads were sent.
+    let next = Arc::new(AtomicUsize::new(0));
+    let broken_ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..plan.concurrency.max(1) {
+        let (api, ids, next, broken_ids, plan) = (
+            api.clone(),
+            ids.clone(),
+            next.clone(),
+            broken_ids.clone(),
+            plan.clone(),
+        );
+        workers.spawn(async move {
+            loop {
+                let Some(id) = ids.get(next.fetch_add(1, Ordering::AcqRel)) else {
+                    return;
+                };
+                let (trail, _) = get_json(&*api, &format!("/documents/{id}/audit"), &plan).await;
+                let ok = trail.as_ref().is_some_and(|t| {
+                    let outcomes = t["events"].as_array().map(|e| {
+                        e.iter()
+                            .filter(|e| {
+                                matches!(e["action"].as_str(), Some("processed" | "rejected"))
+                            })
+                            .count()
+                    });
+                    t["verification"]["intact"] == true && outcomes == Some(1)
+                });
+                if !ok {
+                    lock(&broken_ids).push(id.clone());
+                }
+            }
         });
-        if !ok {
-            broken.push(id);
-        }
     }
+    while workers.join_next().await.is_some() {}
+    let mut broken_ids = std::mem::take(&mut *lock(&broken_ids));
+    broken_ids.sort();
+    let broken: Vec<&str> = broken_ids.iter().map(String::as_str).collect();
     Check {
         name: "every audit trail verifies with one outcome".into(),
         passed: broken.is_empty(),
         detail: if broken.is_empty() {
-            format!(
-                "{} trails intact",
-                uploaded
-                    .iter()
-                    .filter(|s| s.outcome != Outcome::TimedOut)
-                    .count()
-            )
+            format!("{} trails intact", ids.len())
         } else {
             format!(
                 "{} trails broken or with no single outcome: {}",
@@ -636,19 +675,23 @@ fn error_code(answer: &HttpResult) -> String {
 }
 
 async fn upload<A: LoadApi>(api: &A, f: &Fixture, i: usize, plan: &Plan, start: Instant) -> Sample {
+    let idempotency_key = format!("docproc-load-{}-{i}", plan.run_id);
     let presigned = f.bytes.len() > plan.inline_limit
         || (plan.presigned_every > 0 && i % plan.presigned_every == plan.presigned_every - 1);
     let sent_at_ms = ms_since(start);
     let t0 = Instant::now();
     let (result, retries) = if presigned {
-        upload_presigned(api, f, plan).await
+        upload_presigned(api, f, &idempotency_key, plan).await
     } else {
         let body = json!({
             "filename": f.filename,
             "content_type": f.content_type,
             "content_base64": base64::engine::general_purpose::STANDARD.encode(f.bytes.as_slice()),
         });
-        let (answer, retries) = with_retries(plan, || api.post_json("/documents", &body)).await;
+        let (answer, retries) = with_retries(plan, || {
+            api.post_json("/documents", &body, &idempotency_key)
+        })
+        .await;
         (created_id(&answer, 201), retries)
     };
     let api_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -687,6 +730,7 @@ fn created_id(answer: &HttpResult, want: u16) -> Result<String, String> {
 async fn upload_presigned<A: LoadApi>(
     api: &A,
     f: &Fixture,
+    idempotency_key: &str,
     plan: &Plan,
 ) -> (Result<String, String>, u32) {
     use md5::Digest as _;
@@ -698,8 +742,10 @@ async fn upload_presigned<A: LoadApi>(
         "size": f.bytes.len(),
         "content_md5": md5,
     });
-    let (answer, mut retries) =
-        with_retries(plan, || api.post_json("/documents/uploads", &body)).await;
+    let (answer, mut retries) = with_retries(plan, || {
+        api.post_json("/documents/uploads", &body, idempotency_key)
+    })
+    .await;
     let id = match created_id(&answer, 201) {
         Ok(id) => id,
         Err(code) => return (Err(code), retries),
@@ -766,6 +812,7 @@ mod tests {
         forms: usize,
         probes: usize,
         replays: Vec<String>,
+        keys_seen: std::collections::HashSet<String>,
         /// (document, the status its redrive reaches, reason)
         dead_letters: Vec<(String, String, Option<String>)>,
     }
@@ -851,7 +898,13 @@ mod tests {
     }
 
     impl LoadApi for Fake {
-        async fn post_json(&self, path: &str, body: &Value) -> HttpResult {
+        async fn post_json(&self, path: &str, body: &Value, idempotency_key: &str) -> HttpResult {
+            // A retried request carries the key of its first try.
+            let first_try = lock(&self.state)
+                .keys_seen
+                .insert(idempotency_key.to_string());
+            let throttled = lock(&self.state).throttled;
+            assert!(first_try || throttled, "{idempotency_key} sent twice");
             assert!(
                 ["/documents", "/documents/uploads"].contains(&path),
                 "{path}"
@@ -1102,10 +1155,20 @@ mod tests {
             reason_code: Some("polyglot".into()),
         };
         assert_eq!(status_change_of("m1", raw), Some(expected.clone()));
-        let envelope = json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": raw});
+        // Enveloped, the publish's MessageId identifies it: two SQS messages
+        // (two deliveries by SNS) of one publish read as the same change.
+        let envelope = json!({"Type": "Notification", "MessageId": "sns-1", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": raw});
+        let sns_copy = StatusChange {
+            message_id: "sns-1".into(),
+            ..expected.clone()
+        };
         assert_eq!(
-            status_change_of("m1", &envelope.to_string()),
-            Some(expected)
+            status_change_of("sqs-a", &envelope.to_string()),
+            Some(sns_copy.clone())
+        );
+        assert_eq!(
+            status_change_of("sqs-b", &envelope.to_string()),
+            Some(sns_copy)
         );
         assert_eq!(status_change_of("m2", "not json"), None);
         assert_eq!(status_change_of("m3", r#"{"document_id":"d1"}"#), None);
