@@ -24,6 +24,17 @@ Emulator fixes applied here (each is an emulator bug, not a docproc choice):
   maximum age) without counting those tries against MaximumRetryAttempts
   (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
   here the throttled try is repeated the same way, for at most 15 minutes.
+- ministack's DynamoDB stream mappings ignore `ReportBatchItemFailures` (a
+  reported failure counts as success, so the record is never retried) and
+  `MaximumRetryAttempts` (a failing batch is retried until it ages out). AWS
+  retries from the first reported record and, once retries run out, sends the
+  batch's range to the on-failure destination
+  (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html,
+  https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html);
+  here a batch is settled the same way (bisection is not emulated).
+
+Faults for `docproc load --faults` are armed through the emulator's port when
+ministack runs: see emulator_faults.py.
 """
 import argparse
 import contextvars
@@ -175,8 +186,88 @@ def patch_ministack():
         finally:
             in_async_invoke.reset(token)
 
-    lambda_svc._execute_function = execute_waiting_out_throttles
+    # Stream batches settle as AWS settles them (see the module docstring).
+    # Only the mapping's own poller is affected: a synchronous invoke with a
+    # stream-shaped event (`docproc dlq redrive`) is left alone.
+    from ministack.services import dynamodb
+
+    in_stream_poll = contextvars.ContextVar("docproc_in_stream_poll", default=False)
+    poll_streams = lambda_svc._poll_dynamodb_streams
+
+    def poll_streams_marked():
+        token = in_stream_poll.set(True)
+        try:
+            return poll_streams()
+        finally:
+            in_stream_poll.reset(token)
+
+    retries = {}
+
+    def execute_settling_stream_batches(func, event):
+        result = execute_waiting_out_throttles(func, event)
+        records = event.get("Records") if isinstance(event, dict) else None
+        if not (in_stream_poll.get() and records and records[0].get("eventSource") == "aws:dynamodb"):
+            return result
+        source = records[0].get("eventSourceARN", "")
+        name = (func.get("config") or func).get("FunctionName")
+        esm = next((e for _, _, e in lambda_svc._iter_all_esms()
+                    if e.get("EventSourceArn") == source and e.get("FunctionName") == name), None)
+        first_failed = failed_stream_record(records, esm, result)
+        if esm is None or first_failed is None:
+            return result
+        sequence = records[first_failed]["dynamodb"]["SequenceNumber"]
+        key = (esm["UUID"], sequence)
+        retries[key] = retries.get(key, 0) + 1
+        limit = int(esm.get("MaximumRetryAttempts", -1))
+        if 0 <= limit < retries[key]:
+            del retries[key]
+            lambda_svc._send_ddb_stream_failure_record(esm, func, records[first_failed:], source, result,
+                                                       "RetryAttemptsExhausted")
+            return {"body": {}, "log": result.get("log", "")}
+        # The poller keeps its position after a failure: move it to the first
+        # failed record, so the retry starts there.
+        table = source.split(":table/")[-1].split("/")[0]
+        with lambda_svc._dynamodb_stream_positions_lock:
+            position = lambda_svc._dynamodb_stream_positions[esm["UUID"]]
+            raw = dynamodb.stream_records_since(table, position, int(esm.get("BatchSize", 100)))
+            offset = next((i for i, r in enumerate(raw) if r["dynamodb"]["SequenceNumber"] == sequence), 0)
+            lambda_svc._dynamodb_stream_positions[esm["UUID"]] = position + offset
+        body = result.get("body") if result.get("error") else {"errorType": "PartialBatchFailure",
+                                                                  "errorMessage": f"retry from {sequence}"}
+        return dict(result, error=True, body=body)
+
+    lambda_svc._execute_function = execute_settling_stream_batches
     lambda_svc.invoke_async_with_retry = invoke_async_marked
+    lambda_svc._poll_dynamodb_streams = poll_streams_marked
+
+    import emulator_faults
+    from ministack import app
+    from ministack.core import lambda_runtime, responses
+    from ministack.services import sns
+
+    emulator_faults.install(app, dynamodb, sns, lambda_runtime, responses)
+
+
+def failed_stream_record(records, esm, result):
+    """Index of the first record a stream batch's invocation failed on, or None.
+
+    A function error fails the whole batch; with ReportBatchItemFailures the
+    response names records, and an identifier that is not in the batch fails
+    the whole batch too (services-ddb-batchfailurereporting.html).
+    """
+    if result.get("error"):
+        return 0
+    if esm is None or "ReportBatchItemFailures" not in esm.get("FunctionResponseTypes", []):
+        return None
+    body = result.get("body")
+    failures = body.get("batchItemFailures") if isinstance(body, dict) else None
+    if not failures:
+        return None
+    sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+    ids = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+    if any(i not in sequences for i in ids):
+        return 0
+    return min(sequences.index(i) for i in ids)
 
 
 def serve_ministack():

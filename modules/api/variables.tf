@@ -115,7 +115,7 @@ variable "usage_plans" {
 }
 
 variable "waf_rate_limit" {
-  description = "WAF rate-based rule: requests per 5 minutes per client IP before blocking."
+  description = "WAF rate-based rule: requests per 5 minutes per client IP before it answers 429 (rate_limited)."
   type        = number
   default     = 2000
 

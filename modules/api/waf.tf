@@ -14,11 +14,28 @@ resource "aws_wafv2_web_acl" "this" {
     allow {}
   }
 
+  # A client over the per-IP rate gets 429 and docproc's JSON error, as for the
+  # stage's own throttling, instead of WAF's bare 403: it backs off and retries
+  # rather than reading a refused key (a WAF custom response takes precedence
+  # over API Gateway's gateway responses).
+  custom_response_body {
+    key          = "rate_limited"
+    content_type = "APPLICATION_JSON"
+    content = jsonencode({
+      error = { code = "rate_limited", message = "Too many requests from this address; retry later." }
+    })
+  }
+
   rule {
     name     = "rate-limit-per-ip"
     priority = 1
     action {
-      block {}
+      block {
+        custom_response {
+          response_code            = 429
+          custom_response_body_key = "rate_limited"
+        }
+      }
     }
     statement {
       rate_based_statement {

@@ -79,6 +79,15 @@ run "api_is_guarded" {
     error_message = "the WAF must rate-limit per IP"
   }
   assert {
+    # Over the rate: 429 with the API's JSON error shape, so clients back off.
+    condition = alltrue([for r in aws_wafv2_web_acl.this.rule : alltrue([
+      for b in r.action[0].block : b.custom_response[0].response_code == 429 && jsondecode([
+        for body in aws_wafv2_web_acl.this.custom_response_body : body.content if body.key == b.custom_response[0].custom_response_body_key
+      ][0]).error.code == "rate_limited"
+    ]) if length(r.statement[0].rate_based_statement) > 0])
+    error_message = "the WAF's rate limit answers 429 with a JSON error"
+  }
+  assert {
     condition     = anytrue([for s in data.aws_iam_policy_document.resource_policy.statement : anytrue([for c in s.condition : c.variable == "aws:SourceIp"])])
     error_message = "a REGIONAL API's resource policy limits source addresses"
   }

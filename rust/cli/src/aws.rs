@@ -6,7 +6,7 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use base64::Engine;
 use docproc_cli::error::{OpsError, OpsResult};
-use docproc_cli::load::faults::Replayer;
+use docproc_cli::load::faults::{object_created_event, RecordedObject, Replayer};
 use docproc_cli::load::run::{backoff, status_change_of, StatusChange, StatusFeed};
 use docproc_cli::ports::{
     DeadLetterQueue, Gateway, Invocation, Invoker, QueueMessage, ShardRange, StreamReader,
@@ -477,34 +477,15 @@ impl Replayer for EventReplayer {
             .and_then(|v| v.as_n().ok())
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        let mut object = json!({
-            "key": docproc_core::s3key::encode_event_key(&key),
-            "size": size,
-            "sequencer": sequencer,
-        });
-        if let Some(version) = text("source_version") {
-            object["versionId"] = version.into();
-        }
-        let event = json!({"Records": [{
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": self.region,
-            "eventTime": docproc_core::time_fmt::format(docproc_core::time_fmt::now()),
-            "eventName": "ObjectCreated:Post",
-            "userIdentity": {"principalId": "docproc-load-replay"},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {"x-amz-request-id": "replay", "x-amz-id-2": "replay"},
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": "docproc-load-replay",
-                "bucket": {
-                    "name": self.bucket,
-                    "ownerIdentity": {"principalId": "docproc-load-replay"},
-                    "arn": format!("arn:aws:s3:::{}", self.bucket),
-                },
-                "object": object,
-            },
-        }]});
+        let version = text("source_version");
+        let object = RecordedObject {
+            key: &key,
+            size,
+            version_id: version.as_deref(),
+            sequencer: &sequencer,
+        };
+        let now = docproc_core::time_fmt::format(docproc_core::time_fmt::now());
+        let event = object_created_event(&self.region, &self.bucket, &object, &now);
         // The processor's reserved concurrency throttles replays (429
         // TooManyRequestsException): wait and send again, a bounded number of times.
         let mut retries = 0;

@@ -1,6 +1,8 @@
-//! The HTTP adapter of `docproc load`: the REST API with the run's key, and
-//! presigned S3 POSTs (reqwest, rustls; plain HTTP for emulators).
+//! The HTTP adapters of `docproc load`: the REST API with the run's key,
+//! presigned S3 POSTs, and the local platform's fault switch (reqwest,
+//! rustls; plain HTTP for emulators).
 
+use docproc_cli::load::faults::{FaultSwitch, Outage};
 use docproc_cli::load::run::{form_body, Answer, HttpResult, LoadApi};
 use serde_json::Value;
 use std::sync::Arc;
@@ -73,5 +75,63 @@ impl LoadApi for HttpApi {
             .header("content-type", content_type)
             .body(body);
         answer(request.send().await).await
+    }
+}
+
+/// The local platform's fault switch: `scripts/emulator_faults.py`, served
+/// on the emulator's own port (the `AWS_ENDPOINT_URL` the platform uses).
+pub struct EmulatorFaults {
+    client: reqwest::Client,
+    url: String,
+    /// What each outage hits: the documents table, the status topic, the processor.
+    targets: Vec<(Outage, String)>,
+}
+
+impl EmulatorFaults {
+    pub fn new(endpoint: &str, targets: Vec<(Outage, String)>) -> anyhow::Result<EmulatorFaults> {
+        Ok(EmulatorFaults {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()?,
+            url: format!("{}/_docproc/faults", endpoint.trim_end_matches('/')),
+            targets,
+        })
+    }
+}
+
+impl FaultSwitch for EmulatorFaults {
+    async fn arm(&self, outage: Outage, window: Duration) -> Result<(), String> {
+        let target = self
+            .targets
+            .iter()
+            .find(|(o, _)| *o == outage)
+            .map(|(_, t)| t.as_str())
+            .ok_or_else(|| format!("no target for {}", outage.name()))?;
+        let url = reqwest::Url::parse_with_params(
+            &self.url,
+            [
+                ("kind", outage.name()),
+                ("target", target),
+                ("seconds", &window.as_secs_f64().to_string()),
+            ],
+        )
+        .map_err(|e| e.to_string())?;
+        let a = answer(self.client.post(url).send().await).await?;
+        match a.status {
+            200 => Ok(()),
+            s => Err(format!(
+                "the emulator answered {s}: {}",
+                String::from_utf8_lossy(&a.body)
+            )),
+        }
+    }
+
+    async fn injected(&self, outage: Outage) -> Result<u64, String> {
+        let a = answer(self.client.get(&self.url).send().await).await?;
+        let status: Value = serde_json::from_slice(&a.body)
+            .map_err(|e| format!("the emulator answered {} ({e})", a.status))?;
+        status[outage.name()]["injected"]
+            .as_u64()
+            .ok_or_else(|| format!("the emulator has no count for {}: {status}", outage.name()))
     }
 }

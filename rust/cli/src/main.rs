@@ -149,9 +149,14 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
         /// Faults to inject, comma-separated: duplicate-events (every document's S3 event
-        /// delivered again 3 times, shuffled), authorizer-probe (--probe-keys bad keys).
+        /// delivered again 3 times, shuffled), authorizer-probe (--probe-keys bad keys);
+        /// on the local platform also table-outage, sns-outage, processor-crash
+        /// (for --fault-window seconds; they need --redrive).
         #[arg(long, value_name = "LIST", default_value = "")]
         faults: String,
+        /// Seconds each table-outage, sns-outage or processor-crash lasts.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        fault_window: u64,
         /// Random and near-miss keys the authorizer-probe fault sends (the API's WAF
         /// blocks an IP above its rate limit: 500 requests per 5 minutes in dev).
         #[arg(long, default_value_t = 400)]
@@ -207,7 +212,8 @@ status), counts by status and error code, retries, and each check; --json prints
 
 The key: unless --key is given, a read-write key of --tier is created for the run and revoked
 after it. Every document costs about three API calls: pick a tier whose rate and quota fit, and
-mind the API's WAF rate limit per client IP (waf_rate_limit: 500 requests per 5 minutes in dev).
+mind the API's WAF rate limit per client IP (waf_rate_limit: 500 requests per 5 minutes in dev;
+over it the API answers 429 rate_limited, which the run retries).
 A run trips the authorizer-denial, API 4XX and rejected-document alarms by design: tell on-call.
 Needs: sqs:CreateQueue, SetQueueAttributes, GetQueueAttributes, ReceiveMessage, DeleteMessage,
 DeleteQueue and sns:Subscribe, Unsubscribe, besides what `keys create` and `keys revoke` need
@@ -218,11 +224,16 @@ lambda:InvokeFunction on the processor; --redrive: what `dlq redrive` needs).
 Faults (--faults, comma-separated): duplicate-events delivers every settled document's S3 event to
 the processor 3 more times, in shuffled order, and waits for each invocation (the checks then find
 anything it changed); authorizer-probe sends --probe-keys random and near-miss keys, none of which
-may get in. --redrive: when documents stop settling for --stall seconds, both dead-letter queues
-are redriven (as `docproc dlq redrive`) and the run waits for them again.
+may get in. On the local platform only (its emulator injects them), once a fifth of the documents
+went out and for --fault-window seconds: table-outage (the documents table answers 503),
+sns-outage (publishing to the status topic answers 500) and processor-crash (about half the
+processor's invocations are killed mid-document); each must hit something, and all need --redrive.
+--redrive: when documents stop settling for --stall seconds (and any outage is over), both
+dead-letter queues are redriven (as `docproc dlq redrive`) and the run waits again, up to 3 rounds.
 
 Exit status: 0 when every check passed and every verdict was as expected; 4 otherwise; 2 for
-usage errors; 1 when the run could not start.
+usage errors; 1 when the run could not start; 130 after Ctrl-C, which stops the run but still
+removes its status tap and revokes its key.
 
 Examples:
   docproc --env staging load --documents 1000 --concurrency 4 --tier premium --report load.html
@@ -576,12 +587,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tap_wait,
             report,
             faults,
+            fault_window,
             probe_keys,
             redrive,
             stall,
         } => {
-            let faults = docproc_cli::load::faults::Faults::parse(&faults, probe_keys)
-                .map_err(OpsError::Invalid)?;
+            let faults = docproc_cli::load::faults::Faults::parse(
+                &faults,
+                probe_keys,
+                std::time::Duration::from_secs(fault_window),
+            )
+            .map_err(OpsError::Invalid)?;
+            if let (Some(outage), false) = (faults.outages.first(), redrive) {
+                return Err(OpsError::Invalid(format!(
+                    "--faults {} needs --redrive: events that fail through all their retries \
+                     are dead-lettered, and only a redrive brings them back",
+                    outage.name()
+                ))
+                .into());
+            }
             let plan = docproc_cli::load::run::Plan {
                 faults,
                 redrive,
@@ -810,6 +834,28 @@ async fn load(
             region: d.sdk.region().map(ToString::to_string).unwrap_or_default(),
         })),
     };
+    let switch = match plan.faults.outages.first() {
+        None => None,
+        Some(outage) => {
+            // Only the local platform's emulator can be told to fail; AWS
+            // has Fault Injection Service for that.
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").map_err(|_| {
+                OpsError::Invalid(format!(
+                    "--faults {} needs the local platform (scripts/local): its emulator injects \
+                     the fault, and AWS_ENDPOINT_URL is not set. Against AWS, use AWS Fault \
+                     Injection Service.",
+                    outage.name()
+                ))
+            })?;
+            use docproc_cli::load::faults::Outage;
+            let targets = vec![
+                (Outage::Table, p.documents_table.clone()),
+                (Outage::Sns, p.status_topic_arn.clone()),
+                (Outage::ProcessorCrash, p.function("processor")?.to_string()),
+            ];
+            Some(Arc::new(http::EmulatorFaults::new(&endpoint, targets)?))
+        }
+    };
     let dead_letters = match plan.redrive {
         false => None,
         true => Some(Arc::new(RedriveAll {
@@ -863,11 +909,12 @@ async fn load(
             let api = Arc::new(http::HttpApi::new(&base, &key)?);
             let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let last_tenth = std::sync::atomic::AtomicUsize::new(usize::MAX);
-            let result = run::run(
+            let running = run::run(
                 api,
                 tap.clone(),
                 replayer,
                 dead_letters,
+                switch,
                 Arc::new(mix),
                 &plan,
                 move |pr: run::Progress| {
@@ -886,10 +933,17 @@ async fn load(
                         }
                     }
                 },
-            )
-            .await;
+            );
+            // Ctrl-C stops the run but not its cleanup: the tap and the key go.
+            let result = tokio::select! {
+                r = running => Some(r),
+                _ = tokio::signal::ctrl_c() => None,
+            };
             if interactive {
                 eprintln!();
+            }
+            if result.is_none() {
+                eprintln!("interrupted: removing the run's status tap and revoking its key");
             }
             tap.remove().await;
             Ok(result)
@@ -903,7 +957,9 @@ async fn load(
             );
         }
     }
-    let result = outcome?;
+    let Some(result) = outcome? else {
+        return Ok(ExitCode::from(130));
+    };
 
     let mut checks = result.checks;
     let mut waiting = Vec::new();
@@ -944,6 +1000,7 @@ async fn load(
         concurrency: plan.concurrency,
         summary,
         checks,
+        fault_windows: result.fault_windows,
         samples: result.samples,
     };
     if let Some(file) = &options.report {

@@ -7,7 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test: a failure is a test failure
 
 use docproc_cli::load::report::render_html;
-use docproc_cli::load::{Check, Expected, LoadReport, Outcome, Sample, Summary, UploadKind};
+use docproc_cli::load::{
+    Check, Expected, FaultWindow, LoadReport, Outcome, Sample, Summary, UploadKind,
+};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
@@ -120,6 +122,12 @@ fn realistic(n: usize) -> LoadReport {
                 detail: "processor DLQ: 1 message \"><script>alert(3)</script>".into(),
             },
         ],
+        // An outage from 12 s to 27 s of the minute-long run.
+        fault_windows: vec![FaultWindow {
+            faults: vec!["table-outage".into(), "processor-crash".into()],
+            from_ms: 12_000.0,
+            to_ms: 27_000.0,
+        }],
         samples,
     }
 }
@@ -322,6 +330,17 @@ impl Dom {
             "#{id}: data-points against bars drawn"
         );
         (svg, bars)
+    }
+
+    /// The shaded fault windows of a plot over time.
+    fn fault_bands(&self, id: &str) -> Vec<El> {
+        let (svg, markup) = self.svg(id);
+        let bands: Vec<El> = start_tags(markup, "rect")
+            .into_iter()
+            .filter(|r| r.0.get("class").is_some_and(|c| c == "fault"))
+            .collect();
+        assert_eq!(svg.num("data-faults") as usize, bands.len(), "#{id}");
+        bands
     }
 
     fn points(&self, id: &str) -> (El, Vec<El>) {
@@ -530,6 +549,68 @@ fn assert_plots_match(dom: &Dom, report: &LoadReport) {
             .unwrap();
         assert!(points.iter().all(|p| p.num("cx") <= by_x.num("cx") + 0.01));
         assert!(points.iter().all(|p| p.num("cy") >= by_y.num("cy") - 0.01));
+    }
+
+    // Fault windows: one band per window on both plots over time, placed on
+    // their time axis: what happened before a window is left of its band,
+    // what happened after it right of it.
+    for (id, marks, when) in [
+        ("plot-latency-time", points, "data-x"),
+        (
+            "plot-throughput",
+            dom.bars("plot-throughput").1,
+            "data-start",
+        ),
+    ] {
+        if marks.is_empty() {
+            continue; // an empty plot draws nothing, bands included
+        }
+        let bands = dom.fault_bands(id);
+        // The plot's time range: from zero (scatter) or its first bucket.
+        let span = |m: &El| match when {
+            "data-x" => (0.0, m.num("data-x")),
+            _ => (m.num("data-start"), m.num("data-end")),
+        };
+        let lo = marks
+            .iter()
+            .map(|m| span(m).0)
+            .fold(f64::INFINITY, f64::min);
+        let hi = marks.iter().map(|m| span(m).1).fold(0.0, f64::max);
+        let shown: Vec<&FaultWindow> = report
+            .fault_windows
+            .iter()
+            .filter(|w| w.to_ms.min(hi) > w.from_ms.max(lo))
+            .collect();
+        assert_eq!(bands.len(), shown.len(), "#{id}");
+        for (band, w) in bands.iter().zip(shown) {
+            assert_eq!(band.num("data-from"), w.from_ms, "#{id}");
+            assert_eq!(band.num("data-to"), w.to_ms, "#{id}");
+            assert_eq!(band.get("data-faults"), w.faults.join(", "));
+            let (left, right) = (band.num("x"), band.num("x") + band.num("width"));
+            assert!(right > left, "#{id}: an empty band");
+            for m in &marks {
+                let (x, end) = match when {
+                    "data-x" => (m.num("cx"), m.num("cx")),
+                    _ => (m.num("x"), m.num("x") + m.num("width")),
+                };
+                let (start_ms, end_ms) = match when {
+                    "data-x" => (m.num("data-x"), m.num("data-x")),
+                    _ => (m.num("data-start"), m.num("data-end")),
+                };
+                if end_ms <= w.from_ms {
+                    assert!(
+                        end <= left + 1.0,
+                        "#{id}: {m:?} is right of the band at {left}"
+                    );
+                }
+                if start_ms >= w.to_ms {
+                    assert!(
+                        x >= right - 1.0,
+                        "#{id}: {m:?} is left of the band's end at {right}"
+                    );
+                }
+            }
+        }
     }
 }
 

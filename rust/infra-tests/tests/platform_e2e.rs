@@ -11,8 +11,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 use base64::Engine;
+use docproc_cli::load::faults::{object_created_event, RecordedObject};
+use docproc_cli::load::run::form_body;
 use docproc_infra_tests::{docproc_bin, repo, tf_ok, workspace, Emulator, EmulatorKind};
-use docproc_integration::{http_call, multipart, subscribe_queue};
+use docproc_integration::{http_call, subscribe_queue};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -550,7 +552,7 @@ async fn presigned_upload(p: &Platform, key: &str) {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect();
-    let (content_type, form) = multipart(&fields, &bytes);
+    let (content_type, form) = form_body(&fields, &bytes);
     let url = created["upload"]["url"].as_str().unwrap();
     let (code, response) = http_call(url, "POST", &[("Content-Type", &content_type)], &form);
     assert!(
@@ -580,17 +582,19 @@ async fn duplicate_events(p: &Platform, key: &str, id: &str) {
         .item
         .unwrap();
     let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap();
+    let (object_key, version, sequencer) = (
+        text("object_key"),
+        text("source_version"),
+        text("source_sequencer"),
+    );
+    let object = RecordedObject {
+        key: &object_key,
+        size: 1,
+        version_id: Some(&version),
+        sequencer: &sequencer,
+    };
     let bucket = p.output("documents_bucket").as_str().unwrap();
-    let event = json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-28T00:00:00.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "AWS:replay"},
-        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": "replay", "x-amz-id-2": "replay"},
-        "s3": {"s3SchemaVersion": "1.0", "configurationId": "replay",
-            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "replay"}, "arn": format!("arn:aws:s3:::{bucket}")},
-            "object": {"key": text("object_key"), "size": 1, "eTag": "0", "versionId": text("source_version"), "sequencer": text("source_sequencer")}}
-    }]});
+    let event = object_created_event("us-east-1", bucket, &object, "2026-11-28T00:00:00.000Z");
     let before = tokio::task::block_in_place(|| p.audit_actions(key, id));
     let lambda = aws_sdk_lambda::Client::new(&p.sdk);
     let processor = p.output("function_names")["processor"].as_str().unwrap();
@@ -767,13 +771,12 @@ async fn restore_env(p: &Platform, function: &str, variables: HashMap<String, St
         .unwrap();
 }
 
-/// The notifier cannot publish (its topic points nowhere), so a status change
-/// is not announced. On AWS the stream mapping retries the batch and then
-/// writes its shard range to the notifier DLQ; ministack only dead-letters
-/// batches by record age and counts partial batch failures as success, so the
-/// test writes the record AWS would write (same shape, the real shard range).
-/// With the topic back, `docproc dlq redrive --queue notifier` re-reads the
-/// records from the stream and the change is published.
+/// The notifier cannot publish (its topic points nowhere), so it reports the
+/// record as a batch item failure; the stream mapping retries from it
+/// (`stream_retry_attempts`) and then writes the batch's shard range to the
+/// notifier DLQ (contract 35; `scripts/emulator.py` makes ministack settle
+/// batches as AWS does). With the topic back, `docproc dlq redrive --queue
+/// notifier` re-reads the records from the stream and the change is published.
 async fn notifier_failure_and_redrive(p: &Platform, key: &str, status_queue: &str) {
     let notifier = p.output("function_names")["notifier"].as_str().unwrap();
     let missing = "arn:aws:sns:us-east-1:000000000000:dev-docproc-missing-topic";
@@ -783,26 +786,42 @@ async fn notifier_failure_and_redrive(p: &Platform, key: &str, status_queue: &st
     let doc = tokio::task::block_in_place(|| p.settled(key, &id));
     assert_eq!(doc["status"], "PROCESSED", "{doc}");
 
-    let (stream_arn, shard_id, first, last) = stream_range_of(p, &id).await;
-    let record = json!({
-        "version": "1.0",
-        "timestamp": "2026-11-28T00:00:00.000Z",
-        "requestContext": {"requestId": "e2e", "functionArn": format!("arn:aws:lambda:us-east-1:000000000000:function:{notifier}"),
-            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 6},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "DDBStreamBatchInfo": {"shardId": shard_id, "startSequenceNumber": first, "endSequenceNumber": last,
-            "batchSize": 2, "streamArn": stream_arn}
-    });
-    aws_sdk_sqs::Client::new(&p.sdk)
-        .send_message()
-        .queue_url(p.output("dlq_urls")["notifier"].as_str().unwrap())
-        .message_body(record.to_string())
-        .send()
-        .await
-        .unwrap();
-    let out = p.docproc(&["dlq", "show", "--queue", "notifier"]).success();
-    let shown: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(shown[0]["target"]["kind"], "stream_batch", "{shown}");
+    // The document's first record (its creation) and last (PROCESSED), both
+    // status changes, end up in dead-lettered ranges.
+    let all = stream_sequences_of(p, &id).await;
+    let sequences = [all[0].clone(), all[all.len() - 1].clone()];
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let out = p.docproc(&["dlq", "show", "--queue", "notifier"]).success();
+        let shown: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        let batches: Vec<&Value> = shown
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["target"]["kind"] == "stream_batch")
+            .collect();
+        let covered = |s: &String| {
+            batches.iter().any(|m| {
+                let t = &m["target"];
+                seq(&t["start_sequence_number"]) <= seq(&json!(s))
+                    && seq(&json!(s)) <= seq(&t["end_sequence_number"])
+            })
+        };
+        if sequences.iter().all(covered) {
+            assert!(
+                batches
+                    .iter()
+                    .all(|m| m["condition"] == "RetryAttemptsExhausted"),
+                "{shown}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "records {sequences:?} not all dead-lettered after the retries ran out: {shown}"
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 
     restore_env(p, notifier, restore).await;
     let out = p
@@ -821,9 +840,14 @@ async fn notifier_failure_and_redrive(p: &Platform, key: &str, status_queue: &st
     );
 }
 
-/// The documents stream's (arn, shard, first, last sequence number) of one
-/// document's records.
-async fn stream_range_of(p: &Platform, id: &str) -> (String, String, String, String) {
+/// A stream sequence number, comparable: decimal digits of any length.
+fn seq(v: &Value) -> (usize, String) {
+    let s = v.as_str().unwrap_or_default().to_string();
+    (s.len(), s)
+}
+
+/// The sequence numbers of one document's records on the documents stream.
+async fn stream_sequences_of(p: &Platform, id: &str) -> Vec<String> {
     let table = p.output("documents_table").as_str().unwrap();
     let description = aws_sdk_dynamodb::Client::new(&p.sdk)
         .describe_table()
@@ -875,8 +899,8 @@ async fn stream_range_of(p: &Platform, id: &str) -> (String, String, String, Str
             }
             iterator = page.next_shard_iterator;
         }
-        if let (Some(first), Some(last)) = (sequences.first(), sequences.last()) {
-            return (stream_arn, shard_id, first.clone(), last.clone());
+        if !sequences.is_empty() {
+            return sequences;
         }
     }
     panic!("no stream records for {id}");
@@ -884,9 +908,11 @@ async fn stream_range_of(p: &Platform, id: &str) -> (String, String, String, Str
 
 /// `docproc load` against the platform: every document of the built-in mix
 /// (benign and hostile, inline and presigned) reaches its expected verdict
-/// exactly once, also after its S3 event was delivered three more times,
-/// shuffled; bad keys get nowhere; the run's key is revoked and its status
-/// tap removed after.
+/// exactly once, also through a 10 s window in which the documents table
+/// refuses requests, SNS refuses publishes and processor invocations are
+/// killed mid-document (what they dead-letter is redriven), and after its S3
+/// event was delivered three more times, shuffled; bad keys get nowhere; the
+/// run's key is revoked and its status tap removed after.
 async fn load_run(p: &Platform, scratch: &Path) {
     let report = scratch.join("load.html");
     let out = tokio::task::block_in_place(|| {
@@ -904,7 +930,12 @@ async fn load_run(p: &Platform, scratch: &Path) {
             "--tap-wait",
             "0",
             "--faults",
-            "duplicate-events,authorizer-probe",
+            "duplicate-events,authorizer-probe,table-outage,sns-outage,processor-crash",
+            "--fault-window",
+            "10",
+            "--redrive",
+            "--stall",
+            "10",
             "--probe-keys",
             "300",
             "--json",
@@ -931,8 +962,9 @@ async fn load_run(p: &Platform, scratch: &Path) {
     for check in checks {
         assert_eq!(check["passed"], true, "{check}");
     }
-    // Both faults ran: 3 replays per document changed nothing the checks
-    // count, and none of the 300 bad keys got in.
+    // Every fault ran: each outage hit something (its check passed above,
+    // and one exists per outage), 3 replays per document changed nothing the
+    // checks count, and none of the 300 bad keys got in.
     let detail = |name: &str| {
         checks
             .iter()
@@ -942,6 +974,14 @@ async fn load_run(p: &Platform, scratch: &Path) {
             .unwrap()
             .to_string()
     };
+    for outage in ["table-outage", "sns-outage", "processor-crash"] {
+        let hits: u64 = detail(&format!("fault {outage} injected"))
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(hits > 0, "{outage} hit nothing: {run}");
+    }
     assert!(
         detail("duplicate S3 events").starts_with("180 deliveries"),
         "{run}"

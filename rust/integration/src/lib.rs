@@ -263,19 +263,3 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
-
-/// Encodes a multipart/form-data body (fields first, then the file).
-pub fn multipart(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "docproc-boundary-7d1f9a";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}

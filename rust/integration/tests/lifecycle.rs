@@ -14,12 +14,13 @@ use docproc_api::Api;
 use docproc_aws::dynamo::{DynamoAudit, DynamoDocuments, DynamoKeys};
 use docproc_aws::s3::S3Objects;
 use docproc_aws::sns::SnsPublisher;
+use docproc_cli::load::run::form_body;
 use docproc_core::access::AccessLevel;
 use docproc_core::audit::{verify_chain, TamperError};
 use docproc_core::document::DocumentStatus;
 use docproc_core::keys::{hash_key, key_id_of_hash, ApiKeyRecord, KeyStatus};
 use docproc_core::ports::{AuditRepository, DocumentRepository, KeyRepository};
-use docproc_integration::{http_request, multipart, s3_client, subscribe_queue, Emulator};
+use docproc_integration::{http_request, s3_client, subscribe_queue, Emulator};
 use docproc_processor::{Config as ProcessorConfig, ObjectVersion, Outcome, Processor};
 use serde_json::{json, Value};
 
@@ -617,7 +618,7 @@ async fn presigned_post_upload_and_hostile_document_quarantine() {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
         .collect();
-    let (ct, form) = multipart(&fields, &docx);
+    let (ct, form) = form_body(&fields, &docx);
     let (code, resp) = http_request(
         created["upload"]["url"].as_str().unwrap(),
         "POST",

@@ -5,12 +5,20 @@
 //!   status change and one terminal status per document.
 //! - `authorizer-probe`: keys that must not work (random ones and near
 //!   misses of the run's own key) are sent to the API; none may be allowed.
+//! - `table-outage`, `sns-outage`, `processor-crash` ([`Outage`]): for a
+//!   window of the run the documents table refuses requests, the status
+//!   topic refuses publishes, or processor invocations are killed in the
+//!   middle of their document. Only the local platform's emulator can do
+//!   this; the run needs `--redrive`, since events that fail through all
+//!   their retries are dead-lettered. Afterwards the same checks must pass,
+//!   and each fault must have fired.
 
 use super::run::{HttpResult, LoadApi, Plan};
 use super::Check;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Delivers a processed document's S3 event to the processor again and waits
 /// for the invocation to finish.
@@ -44,32 +52,194 @@ impl Replayer for NoReplay {
     }
 }
 
+/// A fault injected for a window of the run by the local platform's
+/// emulator (`scripts/emulator_faults.py`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outage {
+    /// The documents table answers 503 ServiceUnavailable.
+    Table,
+    /// Publishing to the status topic answers 500 InternalError.
+    Sns,
+    /// About half the processor's invocations are killed mid-document.
+    ProcessorCrash,
+}
+
+impl Outage {
+    pub const ALL: [Outage; 3] = [Outage::Table, Outage::Sns, Outage::ProcessorCrash];
+
+    /// The name `--faults` and the emulator use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outage::Table => "table-outage",
+            Outage::Sns => "sns-outage",
+            Outage::ProcessorCrash => "processor-crash",
+        }
+    }
+
+    /// What one injection is, for the check's detail.
+    fn effect(self) -> &'static str {
+        match self {
+            Outage::Table => "documents-table requests refused (503 ServiceUnavailable)",
+            Outage::Sns => "status publishes refused (500 InternalError)",
+            Outage::ProcessorCrash => "processor invocations killed mid-document",
+        }
+    }
+}
+
+/// Arms an [`Outage`] for a window and tells what it did.
+pub trait FaultSwitch: Send + Sync + 'static {
+    fn arm(
+        &self,
+        outage: Outage,
+        window: Duration,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    /// How many requests or invocations the outage hit so far.
+    fn injected(&self, outage: Outage) -> impl Future<Output = Result<u64, String>> + Send;
+}
+
+/// A run without outages.
+pub struct NoOutages;
+
+impl FaultSwitch for NoOutages {
+    async fn arm(&self, _: Outage, _: Duration) -> Result<(), String> {
+        Err("no fault switch".into())
+    }
+    async fn injected(&self, _: Outage) -> Result<u64, String> {
+        Err("no fault switch".into())
+    }
+}
+
 /// The faults a run injects.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Faults {
     /// Deliveries of every document's event after it settled (0: none).
     pub replay_copies: usize,
     /// Bad keys sent to the API (0: none).
     pub probe_keys: usize,
+    /// Outages armed together once a fifth of the documents went out.
+    pub outages: Vec<Outage>,
+    /// How long each outage lasts.
+    pub window: Duration,
 }
 
 impl Faults {
-    /// Parses `--faults duplicate-events,authorizer-probe`.
-    pub fn parse(list: &str, probe_keys: usize) -> Result<Faults, String> {
-        let mut faults = Faults::default();
+    /// Parses `--faults duplicate-events,authorizer-probe,table-outage,...`.
+    pub fn parse(list: &str, probe_keys: usize, window: Duration) -> Result<Faults, String> {
+        let mut faults = Faults {
+            window,
+            ..Faults::default()
+        };
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name {
                 "duplicate-events" => faults.replay_copies = 3,
                 "authorizer-probe" => faults.probe_keys = probe_keys,
-                other => {
-                    return Err(format!(
-                        "unknown fault {other:?}: choose from duplicate-events, authorizer-probe"
+                other => match Outage::ALL.into_iter().find(|o| o.name() == other) {
+                    Some(o) if !faults.outages.contains(&o) => faults.outages.push(o),
+                    Some(_) => {}
+                    None => {
+                        return Err(format!(
+                        "unknown fault {other:?}: choose from duplicate-events, authorizer-probe, \
+                             table-outage, sns-outage, processor-crash"
                     ))
-                }
+                    }
+                },
             }
         }
         Ok(faults)
     }
+}
+
+/// When a run's outages were armed and how arming went.
+pub struct ArmedOutages {
+    /// Milliseconds since the run started.
+    pub at_ms: f64,
+    pub ends: std::time::Instant,
+    pub armed: Vec<(Outage, Result<(), String>)>,
+}
+
+/// Arms every outage of `faults` for its window.
+pub async fn arm_outages<S: FaultSwitch>(switch: &S, faults: &Faults, at_ms: f64) -> ArmedOutages {
+    let mut armed = Vec::new();
+    for &outage in &faults.outages {
+        armed.push((outage, switch.arm(outage, faults.window).await));
+    }
+    ArmedOutages {
+        at_ms,
+        ends: std::time::Instant::now() + faults.window,
+        armed,
+    }
+}
+
+/// One check per outage: it was armed and hit something (an outage that
+/// never fired tested nothing).
+pub async fn outage_checks<S: FaultSwitch>(switch: &S, outages: &ArmedOutages) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for (outage, armed) in &outages.armed {
+        let injected = match armed {
+            Ok(()) => switch.injected(*outage).await,
+            Err(e) => Err(format!("could not arm it: {e}")),
+        };
+        let window = format!("in the window from {:.1} s", outages.at_ms / 1000.0);
+        checks.push(Check {
+            name: format!("fault {} injected", outage.name()),
+            passed: matches!(injected, Ok(n) if n > 0),
+            detail: match injected {
+                Ok(0) => format!("armed, but nothing hit it {window}: the fault tested nothing"),
+                Ok(n) => format!("{n} {} {window}", outage.effect()),
+                Err(e) => e,
+            },
+        });
+    }
+    checks
+}
+
+/// An object as the documents table recorded it, for delivering its S3
+/// event again.
+pub struct RecordedObject<'a> {
+    /// The key as stored (not yet event-encoded).
+    pub key: &'a str,
+    pub size: u64,
+    pub version_id: Option<&'a str>,
+    pub sequencer: &'a str,
+}
+
+/// The `ObjectCreated:Post` notification S3 sends for `object` (event
+/// structure 2.1: https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html),
+/// with the key URL-encoded as S3 encodes it.
+pub fn object_created_event(
+    region: &str,
+    bucket: &str,
+    object: &RecordedObject<'_>,
+    event_time: &str,
+) -> serde_json::Value {
+    let mut s3_object = serde_json::json!({
+        "key": docproc_core::s3key::encode_event_key(object.key),
+        "size": object.size,
+        "sequencer": object.sequencer,
+    });
+    if let Some(version) = object.version_id {
+        s3_object["versionId"] = version.into();
+    }
+    serde_json::json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": event_time,
+        "eventName": "ObjectCreated:Post",
+        "userIdentity": {"principalId": "docproc-replay"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": "replay", "x-amz-id-2": "replay"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "docproc-replay",
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": "docproc-replay"},
+                "arn": format!("arn:aws:s3:::{bucket}"),
+            },
+            "object": s3_object,
+        },
+    }]})
 }
 
 /// A permutation of `0..n` from `seed` (Fisher-Yates with xorshift): the
@@ -222,23 +392,60 @@ pub async fn probe_authorizer<A: LoadApi>(api: Arc<A>, keys: Vec<String>, plan: 
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
-    let allowed = statuses.get("200").copied().unwrap_or(0);
-    let refused: usize = ["401", "403"].iter().filter_map(|s| statuses.get(*s)).sum();
+    let allowed: usize = statuses
+        .iter()
+        .filter(|(l, _)| l.starts_with('2'))
+        .map(|(_, n)| n)
+        .sum();
+    let refused: usize = statuses
+        .iter()
+        .filter(|(l, _)| l.starts_with("401") || l.starts_with("403"))
+        .map(|(_, n)| n)
+        .sum();
+    let limited: usize = statuses
+        .iter()
+        .filter(|(l, _)| l.starts_with("429"))
+        .map(|(_, n)| n)
+        .sum();
     let counts: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+    let mut detail = format!(
+        "{} bad keys, {allowed} allowed; answers {}",
+        keys.len(),
+        counts.join(", ")
+    );
+    let failed: usize = statuses
+        .iter()
+        .filter(|(l, _)| l.starts_with('5') || l.as_str() == "network")
+        .map(|(_, n)| n)
+        .sum();
+    if failed > 0 {
+        // Refused, but not by a decision: the authorizer (or its Lambda
+        // concurrency) failed, and API Gateway fails closed.
+        detail.push_str(&format!(
+            "; {failed} failed after retries without a decision (an authorizer throttled or \
+             failing: API Gateway answers 500 and lets nothing in)"
+        ));
+    }
+    if limited > 0 {
+        // The WAF's per-IP limit (or throttling) answered: those keys never
+        // reached the authorizer, so they prove nothing.
+        detail.push_str(&format!(
+            "; {limited} were still rate-limited after retries and never reached the authorizer \
+             (lower --probe-keys or raise waf_rate_limit)"
+        ));
+    }
     Check {
         name: "the authorizer refuses random and near-miss keys".into(),
         passed: allowed == 0 && refused == keys.len(),
-        detail: format!(
-            "{} bad keys, {allowed} allowed; answers {}",
-            keys.len(),
-            counts.join(", ")
-        ),
+        detail,
     }
 }
 
+/// The answer's status and error code (`403 forbidden`, `429 rate_limited`),
+/// so a refusal by the authorizer reads apart from one by the WAF.
 fn label(answer: &HttpResult) -> String {
     match answer {
-        Ok(a) => a.status.to_string(),
+        Ok(a) => format!("{} {}", a.status, super::run::error_code(answer)),
         Err(_) => "network".into(),
     }
 }
@@ -249,17 +456,50 @@ mod tests {
 
     #[test]
     fn faults_parse_and_unknown_ones_are_named() {
-        assert_eq!(Faults::parse("", 10), Ok(Faults::default()));
+        let window = Duration::from_secs(20);
         assert_eq!(
-            Faults::parse("duplicate-events, authorizer-probe", 10),
+            Faults::parse("", 10, window),
             Ok(Faults {
-                replay_copies: 3,
-                probe_keys: 10
+                window,
+                ..Faults::default()
             })
         );
-        assert!(Faults::parse("sns-outage", 10)
+        assert_eq!(
+            Faults::parse(
+                "duplicate-events, authorizer-probe,sns-outage,table-outage,sns-outage,processor-crash",
+                10,
+                window
+            ),
+            Ok(Faults {
+                replay_copies: 3,
+                probe_keys: 10,
+                outages: vec![Outage::Sns, Outage::Table, Outage::ProcessorCrash],
+                window
+            })
+        );
+        assert!(Faults::parse("dns-outage", 10, window)
             .unwrap_err()
-            .contains("unknown fault \"sns-outage\""));
+            .contains("unknown fault \"dns-outage\""));
+    }
+
+    #[test]
+    fn replayed_events_are_s3_notifications_the_processor_reads() {
+        let object = RecordedObject {
+            key: "incoming/acme/d1 two+three",
+            size: 42,
+            version_id: Some("v1"),
+            sequencer: "0055AED6DCD90281E5",
+        };
+        let event = object_created_event("us-east-1", "b", &object, "2026-11-29T00:00:00Z");
+        // What the processor parses: the aws_lambda_events S3 event type.
+        let parsed: aws_lambda_events::s3::S3Event = serde_json::from_value(event).unwrap();
+        let record = &parsed.records[0];
+        assert_eq!(record.event_name.as_deref(), Some("ObjectCreated:Post"));
+        assert_eq!(record.s3.bucket.name.as_deref(), Some("b"));
+        let o = &record.s3.object;
+        assert_eq!(o.key.as_deref(), Some("incoming/acme/d1+two%2Bthree"));
+        assert_eq!((o.size, o.version_id.as_deref()), (Some(42), Some("v1")));
+        assert_eq!(o.sequencer.as_deref(), Some("0055AED6DCD90281E5"));
     }
 
     #[test]

@@ -185,6 +185,15 @@ pub struct Check {
     pub detail: String,
 }
 
+/// When faults were injected (`table-outage`, `sns-outage`,
+/// `processor-crash`), in milliseconds since the run started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    pub faults: Vec<String>,
+    pub from_ms: f64,
+    pub to_ms: f64,
+}
+
 /// Everything a run produced: `--json` prints it, `--report` renders it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
@@ -195,6 +204,9 @@ pub struct LoadReport {
     pub concurrency: usize,
     pub summary: Summary,
     pub checks: Vec<Check>,
+    /// Shaded on the plots over time.
+    #[serde(default)]
+    pub fault_windows: Vec<FaultWindow>,
     pub samples: Vec<Sample>,
 }
 

@@ -58,6 +58,9 @@ pub fn render_table(report: &LoadReport) -> String {
     kv(&mut out, "duration", format!("{:.2} s", s.duration_s));
     kv(&mut out, "documents/s", format!("{:.2}", s.documents_per_s));
     kv(&mut out, "MiB/s", format!("{:.2}", s.mib_per_s));
+    for w in &report.fault_windows {
+        kv(&mut out, "fault window", fault_window(w));
+    }
 
     let _ = writeln!(
         out,
@@ -170,7 +173,11 @@ pub fn render_html(report: &LoadReport) -> String {
         ("retries", s.retries.to_string()),
         ("unexpected verdicts", s.unexpected.to_string()),
     ];
-    for (k, v) in rows {
+    let windows = report
+        .fault_windows
+        .iter()
+        .map(|w| ("fault window", fault_window(w)));
+    for (k, v) in rows.into_iter().chain(windows) {
         let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     }
     h.push_str("</table>\n</section>\n<section>\n<h2>Latency (ms)</h2>\n<table id=\"latency\">\n");
@@ -258,6 +265,15 @@ fn verdict(report: &LoadReport) -> String {
             report.checks.len()
         )
     }
+}
+
+fn fault_window(w: &super::FaultWindow) -> String {
+    format!(
+        "{:.1}-{:.1} s: {}",
+        w.from_ms / 1000.0,
+        w.to_ms / 1000.0,
+        plain(&w.faults.join(", "))
+    )
 }
 
 fn mib(bytes: u64) -> String {
@@ -368,6 +384,7 @@ svg text { font: 12px system-ui, sans-serif; fill: #1a202c; }
 svg .title { font-weight: bold; font-size: 14px; }
 svg .note, svg .empty { fill: #4a5568; }
 svg .grid { stroke: #e2e8f0; }
+svg .fault { fill: #c53030; fill-opacity: 0.12; }
 svg .axis, svg .tick { stroke: #4a5568; }
 "#;
 
@@ -529,8 +546,24 @@ const SCRIPT: &str = r##"
     svg.setAttribute("data-points", String(n));
   }
 
+  // Fault windows as shaded bands behind the data of a plot over time,
+  // clipped to its x range [xMin, xMax].
+  function faultBands(svg, f, windows, xMin, xMax) {
+    var g = add(svg, "g", { "class": "faults" });
+    windows.forEach(function (w) {
+      var from = Math.max(w.from_ms, xMin), to = Math.min(w.to_ms, xMax);
+      if (!(to > from)) return;
+      var names = w.faults.join(", ");
+      add(add(g, "rect", {
+        x: f.sx(from), y: M.t, width: f.sx(to) - f.sx(from), height: PH, "class": "fault",
+        "data-from": w.from_ms, "data-to": w.to_ms, "data-faults": names
+      }), "title", {}, "faults injected: " + names);
+    });
+    svg.setAttribute("data-faults", String(g.childNodes.length));
+  }
+
   // (b) Upload-to-terminal latency against the time each document was sent.
-  function scatter(svg, samples) {
+  function scatter(svg, samples, windows) {
     var text = "(b) Upload-to-terminal latency over time";
     var pts = samples.filter(function (s) { return num(s.sent_at_ms) && num(s.terminal_ms); });
     if (!pts.length) return empty(svg, text, "no document reached a terminal status");
@@ -551,6 +584,7 @@ const SCRIPT: &str = r##"
       xMin: 0, xMax: xMax, xUnit: xu, roundX: true, xLabel: "sent at (" + xu.name + " since the start)",
       yMax: yMax, yUnit: yu, yLabel: "upload to terminal (" + yu.name + ")"
     });
+    faultBands(svg, f, windows, 0, xMax);
     var g = add(svg, "g", { "class": "points" }), labels = [];
     shown.forEach(function (s) {
       var l = label(s);
@@ -566,7 +600,7 @@ const SCRIPT: &str = r##"
   }
 
   // (c) Documents reaching a terminal status per time bucket, as documents per second.
-  function throughput(svg, samples) {
+  function throughput(svg, samples, windows) {
     var text = "(c) Throughput: documents reaching a terminal status";
     var done = samples.filter(function (s) { return num(s.sent_at_ms) && num(s.terminal_ms); })
       .map(function (s) { return s.sent_at_ms + s.terminal_ms; });
@@ -579,6 +613,7 @@ const SCRIPT: &str = r##"
       xMin: h.edges[0], xMax: h.edges[n], xUnit: unit, xLabel: "time since the start (" + unit.name + ")",
       yMax: maxOf(rates), yLabel: "documents / s"
     });
+    faultBands(svg, f, windows, h.edges[0], h.edges[n]);
     var g = add(svg, "g", { "class": "bars" });
     h.counts.forEach(function (c, i) {
       var x0 = f.sx(h.edges[i]), x1 = f.sx(h.edges[i + 1]), y = f.sy(rates[i]);
@@ -627,8 +662,9 @@ const SCRIPT: &str = r##"
     histogram(byId("plot-hist-api"), api, {
       title: "(a) API latency", xLabel: "API call", color: "#6b46c1", none: "no API call was answered"
     });
-    scatter(byId("plot-latency-time"), samples);
-    throughput(byId("plot-throughput"), samples);
+    var windows = Array.isArray(report.fault_windows) ? report.fault_windows : [];
+    scatter(byId("plot-latency-time"), samples, windows);
+    throughput(byId("plot-throughput"), samples, windows);
     status(byId("plot-status"), samples);
     var styled = getComputedStyle(document.documentElement).getPropertyValue("--docproc-styled").trim();
     document.body.setAttribute("data-styled", styled === "1" ? "yes" : "no");
@@ -722,6 +758,11 @@ mod tests {
                     detail: "processor DLQ: 2 messages".into(),
                 },
             ],
+            fault_windows: vec![super::super::FaultWindow {
+                faults: vec!["sns-outage".into(), "table-outage".into()],
+                from_ms: 1_500.0,
+                to_ms: 3_000.0,
+            }],
             samples,
         }
     }
@@ -752,6 +793,10 @@ mod tests {
         assert!(t.contains("concurrency           8"), "{t}");
         assert!(t.contains("duration              12.50 s"), "{t}");
         assert!(t.contains("documents/s           16.00"), "{t}");
+        assert!(
+            t.contains("fault window          1.5-3.0 s: sns-outage, table-outage"),
+            "{t}"
+        );
         let api = &s.api_latency_ms;
         assert!(
             t.contains(&format!(

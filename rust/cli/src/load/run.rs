@@ -3,7 +3,7 @@
 //! reached through two small ports, [`LoadApi`] and [`StatusFeed`], so the
 //! run is tested in process against a fake platform.
 
-use super::faults::{self, DeadLetters, Faults, Replayer};
+use super::faults::{self, DeadLetters, FaultSwitch, Faults, Replayer};
 use super::mix::{pick, Fixture};
 use super::{Check, Outcome, Sample, UploadKind};
 use base64::Engine as _;
@@ -131,7 +131,9 @@ pub struct Plan {
     pub inline_limit: usize,
     /// How long to wait for the last document's terminal status.
     pub settle_timeout: Duration,
-    /// Attempts per request on 429, 5xx and network errors.
+    /// Attempts per request on 429, 5xx and network errors: 20 with the
+    /// backoff (capped at 8-12 s) keep a request trying for about 2.5
+    /// minutes, through a minute-long outage.
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt.
     pub backoff: Duration,
@@ -155,7 +157,7 @@ impl Default for Plan {
             presigned_every: 4,
             inline_limit: 2 << 20,
             settle_timeout: Duration::from_secs(300),
-            max_attempts: 8,
+            max_attempts: 20,
             backoff: Duration::from_millis(250),
             late_grace: Duration::from_secs(3),
             faults: Faults::default(),
@@ -180,9 +182,13 @@ pub struct RunResult {
     pub samples: Vec<Sample>,
     pub duration_s: f64,
     pub checks: Vec<Check>,
+    pub fault_windows: Vec<super::FaultWindow>,
 }
 
 const TERMINAL: [&str; 2] = ["PROCESSED", "REJECTED"];
+
+/// Redrives of the dead-letter queues at most (`--redrive`).
+const REDRIVE_ROUNDS: usize = 3;
 
 /// Replays in flight at once (`duplicate-events`).
 const REPLAY_CONCURRENCY: usize = 4;
@@ -197,11 +203,13 @@ fn ms_since(start: Instant) -> f64 {
 /// Sends `plan.documents` documents, follows each to its terminal status and
 /// checks the run. Never fails as a whole: what went wrong is in the samples
 /// and the checks.
-pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
+#[allow(clippy::too_many_arguments)] // one per port, each optional but the first two
+pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: FaultSwitch>(
     api: Arc<A>,
     feed: Arc<F>,
     replayer: Option<Arc<R>>,
     dead_letters: Option<Arc<D>>,
+    switch: Option<Arc<S>>,
     mix: Arc<Vec<Fixture>>,
     plan: &Plan,
     progress: impl Fn(Progress) + Send + Sync + 'static,
@@ -246,9 +254,17 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
     let sent = Arc::new(AtomicUsize::new(0));
     let samples: Arc<Mutex<Vec<Option<Sample>>>> = Arc::new(Mutex::new(vec![None; total]));
     let progress = Arc::new(progress);
+    // Outages start once a fifth of the documents went out, so their window
+    // finds documents at every stage: uploading, processing, notifying.
+    let outages: Arc<Mutex<Option<faults::ArmedOutages>>> = Arc::default();
+    let arm_after = match (&switch, plan.faults.outages.is_empty()) {
+        (Some(_), false) => (total / 5).max(1),
+        _ => usize::MAX,
+    };
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..plan.concurrency.max(1) {
         let (api, mix, plan) = (api.clone(), mix.clone(), plan.clone());
+        let (switch, outages) = (switch.clone(), outages.clone());
         let (next, sent, samples, progress, seen) = (
             next.clone(),
             sent.clone(),
@@ -265,6 +281,10 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
                 let sample = upload(&*api, pick(&mix, i), i, &plan, start).await;
                 lock(&samples)[i] = Some(sample);
                 let sent = sent.fetch_add(1, Ordering::AcqRel) + 1;
+                if let (true, Some(switch)) = (sent == arm_after, &switch) {
+                    let armed = faults::arm_outages(&**switch, &plan.faults, ms_since(start)).await;
+                    *lock(&outages) = Some(armed);
+                }
                 let settled = settled_count(&lock(&samples), &lock(&seen));
                 progress(Progress {
                     sent,
@@ -275,10 +295,13 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
         });
     }
     while workers.join_next().await.is_some() {}
+    let outages = lock(&outages).take();
 
     // Wait for every uploaded document's terminal status on the feed; with
     // --redrive, what is left when it stops settling is redriven from the
-    // dead-letter queues and waited for again.
+    // dead-letter queues (once any outage is over) and waited for again:
+    // events still in their retries when a round starts are dead-lettered
+    // later, so there are up to REDRIVE_ROUNDS rounds.
     let settled_now = || settled_count(&lock(&samples), &lock(&seen));
     let report = |settled| {
         progress(Progress {
@@ -287,34 +310,45 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
             total,
         })
     };
-    let mut redriven = None;
+    // One deadline for all of it: a stall only starts a redrive round, and
+    // once the rounds are used up the run waits out the deadline (events
+    // waiting out throttles settle late, but they settle).
+    let deadline = Instant::now() + plan.settle_timeout;
+    let mut rounds = Vec::new();
     loop {
-        wait_until_settled(
-            &settled_now,
-            &report,
-            total,
-            plan.settle_timeout,
-            plan.stall,
-        )
-        .await;
-        let (Some(dlq), None) = (&dead_letters, &redriven) else {
-            break;
-        };
-        if settled_now() == total {
+        let stall = plan.stall.filter(|_| rounds.len() < REDRIVE_ROUNDS);
+        wait_until_settled(&settled_now, &report, total, deadline, stall).await;
+        let Some(dlq) = &dead_letters else { break };
+        if settled_now() == total || Instant::now() >= deadline || stall.is_none() {
             break;
         }
-        redriven = Some(dlq.redrive_all().await);
+        if let Some(o) = &outages {
+            tokio::time::sleep_until(o.ends.into()).await;
+        }
+        rounds.push(dlq.redrive_all().await);
     }
     let mut checks = Vec::new();
-    if let Some(result) = redriven {
+    if let Some(last) = rounds.last() {
+        let redriven: usize = rounds.iter().flatten().sum();
+        let failed: Vec<&String> = rounds.iter().filter_map(|r| r.as_ref().err()).collect();
         checks.push(Check {
             name: "dead letters redriven".into(),
-            passed: result.is_ok(),
-            detail: match result {
-                Ok(n) => format!("{n} dead-lettered events sent through their functions again"),
-                Err(e) => format!("redrive failed: {e}"),
+            passed: last.is_ok(),
+            detail: match failed.first() {
+                None => format!(
+                    "{redriven} dead-lettered events sent through their functions again ({} rounds)",
+                    rounds.len()
+                ),
+                Some(first) => format!(
+                    "{redriven} redriven in {} rounds; {} rounds failed, first: {first}",
+                    rounds.len(),
+                    failed.len()
+                ),
             },
         });
+    }
+    if let (Some(switch), Some(outages)) = (&switch, &outages) {
+        checks.extend(faults::outage_checks(&**switch, outages).await);
     }
     let duration_s = start.elapsed().as_secs_f64();
     if let (Some(replayer), copies @ 1..) = (replayer, plan.faults.replay_copies) {
@@ -416,10 +450,19 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters>(
             ),
         });
     }
+    let fault_windows = outages
+        .iter()
+        .map(|o| super::FaultWindow {
+            faults: o.armed.iter().map(|(f, _)| f.name().to_string()).collect(),
+            from_ms: o.at_ms,
+            to_ms: o.at_ms + plan.faults.window.as_secs_f64() * 1000.0,
+        })
+        .collect();
     RunResult {
         samples,
         duration_s,
         checks,
+        fault_windows,
     }
 }
 
@@ -540,13 +583,17 @@ async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan)
     // `concurrency` trails fetched at once, as the uploads were sent.
     let next = Arc::new(AtomicUsize::new(0));
     let broken_ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    // Trails the API would not return (after retries), by error code: not
+    // evidence of a broken trail, but not evidence of an intact one either.
+    let unreadable: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..plan.concurrency.max(1) {
-        let (api, ids, next, broken_ids, plan) = (
+        let (api, ids, next, broken_ids, unreadable, plan) = (
             api.clone(),
             ids.clone(),
             next.clone(),
             broken_ids.clone(),
+            unreadable.clone(),
             plan.clone(),
         );
         workers.spawn(async move {
@@ -554,18 +601,22 @@ async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan)
                 let Some(id) = ids.get(next.fetch_add(1, Ordering::AcqRel)) else {
                     return;
                 };
-                let (trail, _) = get_json(&*api, &format!("/documents/{id}/audit"), &plan).await;
-                let ok = trail.as_ref().is_some_and(|t| {
-                    let outcomes = t["events"].as_array().map(|e| {
-                        e.iter()
-                            .filter(|e| {
-                                matches!(e["action"].as_str(), Some("processed" | "rejected"))
-                            })
-                            .count()
-                    });
-                    t["verification"]["intact"] == true && outcomes == Some(1)
+                let path = format!("/documents/{id}/audit");
+                let (answer, _) = with_retries(&plan, || api.get(&path)).await;
+                let trail = match &answer {
+                    Ok(a) if a.status == 200 => serde_json::from_slice::<Value>(&a.body).ok(),
+                    _ => None,
+                };
+                let Some(t) = trail else {
+                    *lock(&unreadable).entry(error_code(&answer)).or_default() += 1;
+                    continue;
+                };
+                let outcomes = t["events"].as_array().map(|e| {
+                    e.iter()
+                        .filter(|e| matches!(e["action"].as_str(), Some("processed" | "rejected")))
+                        .count()
                 });
-                if !ok {
+                if t["verification"]["intact"] != true || outcomes != Some(1) {
                     lock(&broken_ids).push(id.clone());
                 }
             }
@@ -575,32 +626,44 @@ async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan)
     let mut broken_ids = std::mem::take(&mut *lock(&broken_ids));
     broken_ids.sort();
     let broken: Vec<&str> = broken_ids.iter().map(String::as_str).collect();
+    let unreadable = std::mem::take(&mut *lock(&unreadable));
+    let unread: usize = unreadable.values().sum();
+    let mut detail = if broken.is_empty() {
+        format!("{} trails intact", ids.len() - unread)
+    } else {
+        format!(
+            "{} trails broken or with no single outcome: {}",
+            broken.len(),
+            sample_ids(&broken)
+        )
+    };
+    if unread > 0 {
+        let codes: Vec<String> = unreadable
+            .iter()
+            .map(|(c, n)| format!("{c}: {n}"))
+            .collect();
+        detail.push_str(&format!(
+            "; {unread} could not be read after retries ({})",
+            codes.join(", ")
+        ));
+    }
     Check {
         name: "every audit trail verifies with one outcome".into(),
-        passed: broken.is_empty(),
-        detail: if broken.is_empty() {
-            format!("{} trails intact", ids.len())
-        } else {
-            format!(
-                "{} trails broken or with no single outcome: {}",
-                broken.len(),
-                sample_ids(&broken)
-            )
-        },
+        passed: broken.is_empty() && unread == 0,
+        detail,
     }
 }
 
-/// Waits until `total` documents settled, `timeout` passed, or (when
+/// Waits until `total` documents settled, `deadline` passed, or (when
 /// `stall` is set) nothing settled for `stall`: with --redrive, documents in
 /// a dead-letter queue will not settle by themselves.
 async fn wait_until_settled(
     settled_now: &impl Fn() -> usize,
     report: &impl Fn(usize),
     total: usize,
-    timeout: Duration,
+    deadline: Instant,
     stall: Option<Duration>,
 ) {
-    let deadline = Instant::now() + timeout;
     let (mut last, mut last_change) = (usize::MAX, Instant::now());
     loop {
         let settled = settled_now();
@@ -658,7 +721,7 @@ async fn get_json<A: LoadApi>(api: &A, path: &str, plan: &Plan) -> (Option<Value
 }
 
 /// The code a failed call is counted under: the API's error code, else `http_<status>` or `network`.
-fn error_code(answer: &HttpResult) -> String {
+pub(crate) fn error_code(answer: &HttpResult) -> String {
     match answer {
         Err(_) => "network".into(),
         // The API answers {"error": {"code"}}; S3 answers XML with <Code>.
@@ -793,6 +856,15 @@ mod tests {
         /// This document's event lands in the dead-letter queue: it settles
         /// only once redriven.
         dead_lettered: Option<usize>,
+        /// Armed outages are reported as having hit nothing.
+        outage_hits_nothing: bool,
+        /// The WAF's per-IP limit answers probes after the 50th (429).
+        waf_limits_probes: bool,
+        /// This document's audit trail cannot be read (500).
+        audit_unreadable: Option<usize>,
+        /// This document's terminal status is published after this long
+        /// (its event waited out throttles), with no dead letter involved.
+        settles_late: Option<(usize, Duration)>,
     }
 
     /// An in-memory platform: documents get the verdict their declared name
@@ -815,6 +887,12 @@ mod tests {
         keys_seen: std::collections::HashSet<String>,
         /// (document, the status its redrive reaches, reason)
         dead_letters: Vec<(String, String, Option<String>)>,
+        /// Outages armed, with the uploads done when they were.
+        armed: Vec<(faults::Outage, Duration, usize)>,
+        /// Documents an outage sent to the dead-letter queue.
+        outage_hits: u64,
+        /// Status changes published later: (when, change).
+        late: Vec<(Instant, StatusChange)>,
     }
 
     fn ok(status: u16, body: Value) -> HttpResult {
@@ -856,7 +934,13 @@ mod tests {
             if self.faults.never_finishes == Some(n) {
                 status = "PENDING".into();
             }
-            if self.faults.dead_lettered == Some(n) {
+            // An armed outage fails every document's processing: it is
+            // dead-lettered like the one `dead_lettered` names.
+            let in_outage = !st.armed.is_empty() && st.outage_hits < 5;
+            if in_outage {
+                st.outage_hits += 1;
+            }
+            if self.faults.dead_lettered == Some(n) || in_outage {
                 st.dead_letters
                     .push((id.clone(), status.clone(), reason.clone()));
                 status = "PENDING".into();
@@ -872,7 +956,16 @@ mod tests {
                 reason_code: reason,
             };
             st.feed.push(change("PENDING", None));
-            if status != "PENDING" {
+            if let Some((late_n, after)) = self.faults.settles_late {
+                if late_n == n {
+                    let terminal = change(&status, reason.clone());
+                    st.late.push((Instant::now() + after, terminal));
+                    status = "LATE".into();
+                }
+            }
+            if status == "LATE" {
+                status = st.late.last().unwrap().1.status.clone();
+            } else if status != "PENDING" {
                 if self.faults.drop_terminal_notification != Some(n) {
                     st.feed.push(change(&status, reason.clone()));
                 }
@@ -927,6 +1020,12 @@ mod tests {
             if let Some(id) = rest.strip_suffix("/audit") {
                 let (status, _) = &st.docs[id];
                 let n: usize = id.trim_start_matches("doc-").parse().unwrap();
+                if self.faults.audit_unreadable == Some(n) {
+                    return ok(
+                        500,
+                        json!({"error": {"code": "internal_error", "message": "x"}}),
+                    );
+                }
                 let mut events = vec![json!({"action": "created"})];
                 if status != "PENDING" {
                     events.push(json!({"action": status.to_lowercase()}));
@@ -946,11 +1045,23 @@ mod tests {
 
         async fn get_with_key(&self, path: &str, key: &str) -> HttpResult {
             assert_eq!(path, "/documents");
-            lock(&self.state).probes += 1;
-            if key == self.key() {
+            let probes = {
+                let mut st = lock(&self.state);
+                st.probes += 1;
+                st.probes
+            };
+            if self.faults.waf_limits_probes && probes > 50 {
+                ok(
+                    429,
+                    json!({"error": {"code": "rate_limited", "message": "retry later"}}),
+                )
+            } else if key == self.key() {
                 ok(200, json!({"documents": []}))
             } else {
-                ok(403, json!({"message": "Forbidden"}))
+                ok(
+                    403,
+                    json!({"error": {"code": "forbidden", "message": "Forbidden"}}),
+                )
             }
         }
 
@@ -1012,9 +1123,35 @@ mod tests {
         }
     }
 
+    impl FaultSwitch for Fake {
+        async fn arm(&self, outage: faults::Outage, window: Duration) -> Result<(), String> {
+            let mut st = lock(&self.state);
+            let uploads = st.uploads;
+            st.armed.push((outage, window, uploads));
+            Ok(())
+        }
+
+        async fn injected(&self, _: faults::Outage) -> Result<u64, String> {
+            match self.faults.outage_hits_nothing {
+                true => Ok(0),
+                false => Ok(lock(&self.state).outage_hits),
+            }
+        }
+    }
+
     impl StatusFeed for Fake {
         async fn receive(&self) -> Result<Vec<StatusChange>, String> {
-            let changes = std::mem::take(&mut lock(&self.state).feed);
+            let changes = {
+                let mut st = lock(&self.state);
+                let now = Instant::now();
+                let (due, later) = std::mem::take(&mut st.late)
+                    .into_iter()
+                    .partition::<Vec<_>, _>(|(at, _)| *at <= now);
+                st.late = later;
+                let mut changes = std::mem::take(&mut st.feed);
+                changes.extend(due.into_iter().map(|(_, c)| c));
+                changes
+            };
             if changes.is_empty() {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
@@ -1034,21 +1171,25 @@ mod tests {
             concurrency: 4,
             settle_timeout: Duration::from_millis(300),
             backoff: Duration::from_millis(1),
+            max_attempts: 5,
             late_grace: Duration::from_millis(30),
             ..Plan::default()
         }
     }
 
-    /// Runs against the fake; `replay` and `redrive` give it those ports.
+    /// Runs against the fake; `replay` and `redrive` give it those ports,
+    /// and the plan's outages its fault switch.
     async fn run_fake(fake: &Arc<Fake>, plan: &Plan, replay: bool, redrive: bool) -> RunResult {
         let mix = Arc::new(fake.mix.clone());
         let replayer = replay.then(|| fake.clone());
         let dead_letters = redrive.then(|| fake.clone());
+        let switch = (!plan.faults.outages.is_empty()).then(|| fake.clone());
         run(
             fake.clone(),
             fake.clone(),
             replayer,
             dead_letters,
+            switch,
             mix,
             plan,
             |_| {},
@@ -1230,6 +1371,7 @@ mod tests {
         plan.faults = faults::Faults {
             replay_copies: 3,
             probe_keys: 120,
+            ..faults::Faults::default()
         };
         let r = run_fake(&fake, &plan, true, false).await;
         for c in &r.checks {
@@ -1265,7 +1407,7 @@ mod tests {
         let mut plan = plan(10);
         plan.faults = faults::Faults {
             replay_copies: 3,
-            probe_keys: 0,
+            ..faults::Faults::default()
         };
         let r = run_fake(&fake, &plan, true, false).await;
         let notified = r
@@ -1317,5 +1459,113 @@ mod tests {
             redriven.detail.starts_with("1 dead-lettered"),
             "{redriven:?}"
         );
+    }
+
+    fn outage_plan(documents: usize) -> Plan {
+        let mut plan = plan(documents);
+        plan.faults.outages = vec![faults::Outage::Table, faults::Outage::ProcessorCrash];
+        plan.faults.window = Duration::from_millis(50);
+        plan.redrive = true;
+        plan.stall = Some(Duration::from_millis(100));
+        plan.settle_timeout = Duration::from_secs(5);
+        plan
+    }
+
+    #[tokio::test]
+    async fn outages_start_a_fifth_in_and_what_they_dead_letter_is_redriven() {
+        let fake = Fake::new(Misbehaviour::default());
+        let r = run_fake(&fake, &outage_plan(20), false, true).await;
+        for c in &r.checks {
+            assert!(c.passed, "{c:?}");
+        }
+        let armed = lock(&fake.state).armed.clone();
+        assert_eq!(
+            armed.iter().map(|(o, ..)| *o).collect::<Vec<_>>(),
+            [faults::Outage::Table, faults::Outage::ProcessorCrash]
+        );
+        assert!(
+            armed
+                .iter()
+                .all(|&(_, w, uploads)| w == Duration::from_millis(50) && uploads >= 4),
+            "armed once 4 of 20 were sent: {armed:?}"
+        );
+        let table = check(&r, "fault table-outage injected");
+        assert!(
+            table
+                .detail
+                .starts_with("5 documents-table requests refused"),
+            "{table:?}"
+        );
+        assert!(check(&r, "dead letters redriven")
+            .detail
+            .starts_with("5 dead-lettered"));
+    }
+
+    #[tokio::test]
+    async fn an_outage_that_hit_nothing_fails_its_check() {
+        let fake = Fake::new(Misbehaviour {
+            outage_hits_nothing: true,
+            ..Misbehaviour::default()
+        });
+        let r = run_fake(&fake, &outage_plan(10), false, true).await;
+        let crash = check(&r, "fault processor-crash injected");
+        assert!(
+            !crash.passed && crash.detail.contains("tested nothing"),
+            "{crash:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn probes_the_waf_rate_limited_are_not_counted_as_refused() {
+        let fake = Fake::new(Misbehaviour {
+            waf_limits_probes: true,
+            ..Misbehaviour::default()
+        });
+        let mut plan = plan(4);
+        plan.faults.probe_keys = 60;
+        let r = run_fake(&fake, &plan, false, false).await;
+        let probe = check(&r, "the authorizer refuses");
+        assert!(!probe.passed, "{probe:?}");
+        assert!(
+            probe.detail.contains("403 forbidden: ")
+                && probe.detail.contains("429 rate_limited: ")
+                && probe.detail.contains("never reached the authorizer"),
+            "{probe:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_trail_fails_the_check_but_is_not_called_broken() {
+        let fake = Fake::new(Misbehaviour {
+            audit_unreadable: Some(2),
+            ..Misbehaviour::default()
+        });
+        let r = run_on(&fake, 5).await;
+        let audit = check(&r, "every audit trail verifies");
+        assert!(!audit.passed, "{audit:?}");
+        assert_eq!(
+            audit.detail,
+            "4 trails intact; 1 could not be read after retries (internal_error: 1)"
+        );
+    }
+
+    #[tokio::test]
+    async fn documents_settling_after_the_redrive_rounds_are_still_waited_for() {
+        let fake = Fake::new(Misbehaviour {
+            settles_late: Some((2, Duration::from_millis(1500))),
+            ..Misbehaviour::default()
+        });
+        let mut plan = plan(5);
+        plan.redrive = true;
+        plan.stall = Some(Duration::from_millis(50));
+        plan.settle_timeout = Duration::from_secs(5);
+        // Three stalls of 50 ms use up the redrive rounds long before the
+        // document settles; the run keeps waiting until its deadline.
+        let r = run_fake(&fake, &plan, false, true).await;
+        for c in &r.checks {
+            assert!(c.passed, "{c:?}");
+        }
+        let redriven = check(&r, "dead letters redriven");
+        assert!(redriven.detail.contains("(3 rounds)"), "{redriven:?}");
     }
 }
