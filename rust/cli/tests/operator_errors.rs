@@ -76,3 +76,34 @@ fn bad_arguments_are_usage_errors() {
             .stderr(contains("error"));
     }
 }
+
+#[test]
+fn outages_need_redrive() {
+    docproc()
+        .args(["load", "--faults", "duplicate-events,sns-outage"])
+        .assert()
+        .code(2)
+        .stderr(contains("--faults sns-outage needs --redrive"));
+}
+
+#[test]
+fn unknown_faults_are_named() {
+    docproc()
+        .args(["load", "--faults", "dns-outage", "--redrive"])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown fault \"dns-outage\""));
+}
+
+/// SQS can take up to 60 s to apply the tap's queue policy, and SNS drops
+/// what the queue refuses meanwhile (contract 47): the default wait is 60 s.
+#[test]
+fn the_tap_waits_sixty_seconds_by_default() {
+    let out = docproc().args(["load", "--help"]).assert().success();
+    let help = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let tap_wait = &help[help.find("--tap-wait").expect("--tap-wait in the help")..];
+    let entry = &tap_wait[..tap_wait[2..]
+        .find("\n      --")
+        .map_or(tap_wait.len(), |i| i + 2)];
+    assert!(entry.contains("[default: 60]"), "{entry}");
+}
