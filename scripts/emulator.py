@@ -27,11 +27,15 @@ Emulator fixes applied here (each is an emulator bug, not a docproc choice):
 - ministack's DynamoDB stream mappings ignore `ReportBatchItemFailures` (a
   reported failure counts as success, so the record is never retried) and
   `MaximumRetryAttempts` (a failing batch is retried until it ages out). AWS
-  retries from the first reported record and, once retries run out, sends the
-  batch's range to the on-failure destination
+  retries from the reported record with the lowest sequence number and, once
+  the retries run out, sends the batch's range to the on-failure destination;
+  throttled invocations are not retry attempts
   (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html,
-  https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html);
-  here a batch is settled the same way (bisection is not emulated).
+  https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html).
+  Here a batch is settled that way, except that bisection is not emulated: AWS
+  would split a failing batch (splits use no retries) and dead-letter a smaller
+  range later, so the emulator dead-letters sooner and a wider range, which
+  redrive handles the same way.
 
 Faults for `docproc load --faults` are armed through the emulator's port when
 ministack runs: see emulator_faults.py.
@@ -212,8 +216,11 @@ def patch_ministack():
         name = (func.get("config") or func).get("FunctionName")
         esm = next((e for _, _, e in lambda_svc._iter_all_esms()
                     if e.get("EventSourceArn") == source and e.get("FunctionName") == name), None)
+        # A throttled invocation is retried until the records expire, and is
+        # not a retry attempt (services-dynamodb-errors.html): the poller keeps
+        # its position and backs off, as it already does.
         first_failed = failed_stream_record(records, esm, result)
-        if esm is None or first_failed is None:
+        if esm is None or first_failed is None or result.get("throttle"):
             return result
         sequence = records[first_failed]["dynamodb"]["SequenceNumber"]
         key = (esm["UUID"], sequence)
@@ -252,8 +259,10 @@ def failed_stream_record(records, esm, result):
     """Index of the first record a stream batch's invocation failed on, or None.
 
     A function error fails the whole batch; with ReportBatchItemFailures the
-    response names records, and an identifier that is not in the batch fails
-    the whole batch too (services-ddb-batchfailurereporting.html).
+    response names records. An empty, missing or wrongly named identifier
+    fails the whole batch (services-ddb-batchfailurereporting.html); one that
+    names no record of the batch is treated the same way here (the page does
+    not say).
     """
     if result.get("error"):
         return 0

@@ -37,14 +37,10 @@ class Faults:
         self._armed = {}
 
     def arm(self, kind, target, seconds, rate):
+        # The count starts again: a run reads what its own window injected,
+        # never what an earlier run's did.
         with self._lock:
-            previous = self._armed.get(kind, {})
-            self._armed[kind] = {
-                "target": target,
-                "until": time.monotonic() + seconds,
-                "rate": rate,
-                "injected": previous.get("injected", 0) if previous.get("target") == target else 0,
-            }
+            self._armed[kind] = {"target": target, "until": time.monotonic() + seconds, "rate": rate, "injected": 0}
 
     def fires(self, kind, target, count=True):
         """Whether fault `kind` hits this request for `target` (counted unless `count` is false)."""

@@ -80,7 +80,7 @@ run "api_is_guarded" {
   }
   assert {
     # Over the rate: 429 with the API's JSON error shape, so clients back off.
-    condition = alltrue([for r in aws_wafv2_web_acl.this.rule : alltrue([
+    condition = alltrue([for r in aws_wafv2_web_acl.this.rule : length(r.action[0].block) == 1 && alltrue([
       for b in r.action[0].block : b.custom_response[0].response_code == 429 && jsondecode([
         for body in aws_wafv2_web_acl.this.custom_response_body : body.content if body.key == b.custom_response[0].custom_response_body_key
       ][0]).error.code == "rate_limited"

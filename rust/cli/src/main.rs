@@ -213,7 +213,8 @@ status), counts by status and error code, retries, and each check; --json prints
 The key: unless --key is given, a read-write key of --tier is created for the run and revoked
 after it. Every document costs about three API calls: pick a tier whose rate and quota fit, and
 mind the API's WAF rate limit per client IP (waf_rate_limit: 500 requests per 5 minutes in dev;
-over it the API answers 429 rate_limited, which the run retries).
+over it the API answers 429 rate_limited for the rest of the 5 minutes, which the run does not
+retry: such documents fail their upload, and such probes fail the probe).
 A run trips the authorizer-denial, API 4XX and rejected-document alarms by design: tell on-call.
 Needs: sqs:CreateQueue, SetQueueAttributes, GetQueueAttributes, ReceiveMessage, DeleteMessage,
 DeleteQueue and sns:Subscribe, Unsubscribe, besides what `keys create` and `keys revoke` need
@@ -232,8 +233,8 @@ processor's invocations are killed mid-document); each must hit something, and a
 dead-letter queues are redriven (as `docproc dlq redrive`) and the run waits again, up to 3 rounds.
 
 Exit status: 0 when every check passed and every verdict was as expected; 4 otherwise; 2 for
-usage errors; 1 when the run could not start; 130 after Ctrl-C, which stops the run but still
-removes its status tap and revokes its key.
+usage errors; 1 when the run could not start; 130 after Ctrl-C, which stops the run (from the
+status tap's wait on) but still removes its status tap and revokes its key.
 
 Examples:
   docproc --env staging load --documents 1000 --concurrency 4 --tier premium --report load.html
@@ -898,26 +899,19 @@ async fn load(
     .await;
     let outcome = match tap {
         Ok(tap) => {
-            if !options.tap_wait.is_zero() {
-                eprintln!(
-                    "waiting {} s for the status tap's queue policy to apply",
-                    options.tap_wait.as_secs()
-                );
-                tokio::time::sleep(options.tap_wait).await;
-            }
             let tap = Arc::new(tap);
-            let api = Arc::new(http::HttpApi::new(&base, &key)?);
             let interactive = std::io::IsTerminal::is_terminal(&std::io::stderr());
             let last_tenth = std::sync::atomic::AtomicUsize::new(usize::MAX);
-            let running = run::run(
-                api,
-                tap.clone(),
-                replayer,
-                dead_letters,
-                switch,
-                Arc::new(mix),
-                &plan,
-                move |pr: run::Progress| {
+            let running = async {
+                if !options.tap_wait.is_zero() {
+                    eprintln!(
+                        "waiting {} s for the status tap's queue policy to apply",
+                        options.tap_wait.as_secs()
+                    );
+                    tokio::time::sleep(options.tap_wait).await;
+                }
+                let api = Arc::new(http::HttpApi::new(&base, &key)?);
+                let progress = move |pr: run::Progress| {
                     if interactive {
                         eprint!(
                             "\rsent {}/{}, settled {}/{}   ",
@@ -932,9 +926,23 @@ async fn load(
                             );
                         }
                     }
-                },
-            );
-            // Ctrl-C stops the run but not its cleanup: the tap and the key go.
+                };
+                let mix = Arc::new(mix);
+                let result = run::run(
+                    api,
+                    tap.clone(),
+                    replayer,
+                    dead_letters,
+                    switch,
+                    mix,
+                    &plan,
+                    progress,
+                )
+                .await;
+                anyhow::Ok(result)
+            };
+            // Ctrl-C (from the tap's wait on) stops the run but not its
+            // cleanup: the tap and the key go.
             let result = tokio::select! {
                 r = running => Some(r),
                 _ = tokio::signal::ctrl_c() => None,
@@ -946,9 +954,9 @@ async fn load(
                 eprintln!("interrupted: removing the run's status tap and revoking its key");
             }
             tap.remove().await;
-            Ok(result)
+            result.transpose()
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     if let Some(key_id) = &created_key_id {
         if let Err(e) = admin.revoke(key_id).await {

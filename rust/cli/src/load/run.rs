@@ -605,6 +605,8 @@ async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan)
                 let (answer, _) = with_retries(&plan, || api.get(&path)).await;
                 let trail = match &answer {
                     Ok(a) if a.status == 200 => serde_json::from_slice::<Value>(&a.body).ok(),
+                    // No trail at all for a document the API accepted.
+                    Ok(a) if a.status == 404 => Some(Value::Null),
                     _ => None,
                 };
                 let Some(t) = trail else {
@@ -679,10 +681,13 @@ async fn wait_until_settled(
     }
 }
 
-/// Whether to try again: throttled, a server error, or no answer.
+/// Whether to try again: throttled, a server error, or no answer. Not the
+/// WAF's per-IP limit (429 `rate_limited`): it blocks the address for its
+/// 5-minute window, and retries would only keep the address over the limit.
 fn retryable(answer: &HttpResult) -> bool {
     match answer {
-        Ok(a) => a.status == 429 || a.status >= 500,
+        Ok(a) if a.status == 429 => error_code(answer) != "rate_limited",
+        Ok(a) => a.status >= 500,
         Err(_) => true,
     }
 }
@@ -1362,6 +1367,12 @@ mod tests {
         );
         assert_eq!(error_code(&Err("reset".into())), "network");
         assert!(retryable(&Err("reset".into())) && retryable(&api) && !retryable(&s3));
+        let waf = ok(
+            429,
+            json!({"error": {"code": "rate_limited", "message": "x"}}),
+        );
+        let stage = ok(429, json!({"error": {"code": "throttled", "message": "x"}}));
+        assert!(!retryable(&waf) && retryable(&stage));
     }
 
     #[tokio::test]
