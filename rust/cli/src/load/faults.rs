@@ -16,7 +16,6 @@
 use super::run::{HttpResult, LoadApi, Plan};
 use super::Check;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -267,58 +266,74 @@ pub async fn replay_duplicates<R: Replayer>(
     concurrency: usize,
     seed: u64,
 ) -> Check {
-    let deliveries: Arc<Vec<String>> = Arc::new(
-        shuffled(ids.len() * copies, seed)
-            .into_iter()
-            .map(|i| ids[i % ids.len().max(1)].clone())
-            .collect(),
-    );
-    let next = Arc::new(AtomicUsize::new(0));
-    let failures: Arc<Mutex<Vec<String>>> = Arc::default();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..concurrency.max(1) {
-        let (replayer, deliveries, next, failures) = (
-            replayer.clone(),
-            deliveries.clone(),
-            next.clone(),
-            failures.clone(),
-        );
-        workers.spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::AcqRel);
-                let Some(id) = deliveries.get(i) else { return };
-                if let Err(e) = replayer.replay(id).await {
-                    failures
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(format!("{id}: {e}"));
-                }
-            }
-        });
-    }
-    while workers.join_next().await.is_some() {}
-    let failures = std::mem::take(
-        &mut *failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
+    let deliveries: Vec<String> = shuffled(ids.len() * copies, seed)
+        .into_iter()
+        .map(|i| ids[i % ids.len().max(1)].clone())
+        .collect();
+    let count = deliveries.len();
+    let results = concurrently(deliveries, concurrency, move |id| {
+        let replayer = replayer.clone();
+        async move { replayer.replay(&id).await.map_err(|e| format!("{id}: {e}")) }
+    })
+    .await;
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     Check {
         name: "duplicate S3 events accepted and ignored".into(),
         passed: failures.is_empty(),
         detail: if failures.is_empty() {
             format!(
-                "{} deliveries ({copies} per document, shuffled, seed {seed}); the checks below count what they changed",
-                deliveries.len()
+                "{count} deliveries ({copies} per document, shuffled, seed {seed}); the checks below count what they changed"
             )
         } else {
             format!(
-                "{} of {} replays failed, first: {}",
+                "{} of {count} replays failed, first: {}",
                 failures.len(),
-                deliveries.len(),
                 failures[0]
             )
         },
     }
+}
+
+/// Runs `work` on every item, at most `concurrency` at a time (spawned
+/// tasks taking the next item as they finish one); results in no set order.
+pub(crate) async fn concurrently<T, Fut, F>(
+    items: Vec<T>,
+    concurrency: usize,
+    work: F,
+) -> Vec<Fut::Output>
+where
+    T: Send + 'static,
+    Fut: Future + Send,
+    Fut::Output: Send + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
+{
+    let items = Arc::new(Mutex::new(items.into_iter()));
+    let work = Arc::new(work);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let (items, work) = (items.clone(), work.clone());
+        workers.spawn(async move {
+            let mut done = Vec::new();
+            loop {
+                let next = items
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some(item) = next else { return done };
+                done.push(work(item).await);
+            }
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(done) = workers.join_next().await {
+        match done {
+            Ok(done) => results.extend(done),
+            // A panic is a bug: never let it pass as fewer results.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => {}
+        }
+    }
+    results
 }
 
 const KEY_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -362,64 +377,38 @@ pub fn probe_keys(valid: &str, n: usize, random: &[u8]) -> Vec<String> {
 
 /// Sends every probe key to `GET /documents`; passes when none is allowed.
 pub async fn probe_authorizer<A: LoadApi>(api: Arc<A>, keys: Vec<String>, plan: &Plan) -> Check {
-    let keys = Arc::new(keys);
-    let next = Arc::new(AtomicUsize::new(0));
-    let statuses: Arc<Mutex<std::collections::BTreeMap<String, usize>>> = Arc::default();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..plan.concurrency.max(1) {
-        let (api, keys, next, statuses) =
-            (api.clone(), keys.clone(), next.clone(), statuses.clone());
-        let plan = plan.clone();
-        workers.spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::AcqRel);
-                let Some(key) = keys.get(i) else { return };
-                // Throttled answers are retried: a 429 proves nothing either way.
-                let (answer, _) =
-                    super::run::with_retries(&plan, || api.get_with_key("/documents", key)).await;
-                let label = label(&answer);
-                *statuses
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .entry(label)
-                    .or_default() += 1;
-            }
-        });
+    let count = keys.len();
+    let plan = Arc::new(plan.clone());
+    let labels = concurrently(keys, plan.concurrency, move |key| {
+        let (api, plan) = (api.clone(), plan.clone());
+        async move {
+            // Throttled answers are retried: a 429 proves nothing either way.
+            let (answer, _) =
+                super::run::with_retries(&plan, || api.get_with_key("/documents", &key)).await;
+            label(&answer)
+        }
+    })
+    .await;
+    let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+    for l in labels {
+        *statuses.entry(l).or_default() += 1;
     }
-    while workers.join_next().await.is_some() {}
-    let statuses = std::mem::take(
-        &mut *statuses
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    let allowed: usize = statuses
-        .iter()
-        .filter(|(l, _)| l.starts_with('2'))
-        .map(|(_, n)| n)
-        .sum();
+    // Answers whose label passes `is`.
+    let answered = |is: fn(&str) -> bool| -> usize {
+        statuses.iter().filter(|(l, _)| is(l)).map(|(_, n)| n).sum()
+    };
+    let allowed = answered(|l| l.starts_with('2'));
     // Refused by the authorizer: API Gateway's gateway responses for a
     // missing key and a denied one. A 403 with WAF's own body (a managed
     // rule's block) was refused too, but never reached the authorizer.
-    let refused: usize = ["401 unauthorized", "403 forbidden"]
-        .iter()
-        .filter_map(|l| statuses.get(*l))
-        .sum();
-    let limited: usize = statuses
-        .iter()
-        .filter(|(l, _)| l.starts_with("429"))
-        .map(|(_, n)| n)
-        .sum();
+    let refused = answered(|l| matches!(l, "401 unauthorized" | "403 forbidden"));
+    let limited = answered(|l| l.starts_with("429"));
     let counts: Vec<String> = statuses.iter().map(|(s, n)| format!("{s}: {n}")).collect();
     let mut detail = format!(
-        "{} bad keys, {allowed} allowed; answers {}",
-        keys.len(),
+        "{count} bad keys, {allowed} allowed; answers {}",
         counts.join(", ")
     );
-    let failed: usize = statuses
-        .iter()
-        .filter(|(l, _)| l.starts_with('5') || l.as_str() == "network")
-        .map(|(_, n)| n)
-        .sum();
+    let failed = answered(|l| l.starts_with('5') || l == "network");
     if failed > 0 {
         // Refused, but not by a decision: the authorizer (or its Lambda
         // concurrency) failed, and API Gateway fails closed.
@@ -438,7 +427,7 @@ pub async fn probe_authorizer<A: LoadApi>(api: Arc<A>, keys: Vec<String>, plan: 
     }
     Check {
         name: "the authorizer refuses random and near-miss keys".into(),
-        passed: allowed == 0 && refused == keys.len(),
+        passed: allowed == 0 && refused == count,
         detail,
     }
 }

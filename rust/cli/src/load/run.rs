@@ -573,65 +573,63 @@ fn notification_check(uploaded: &[&Sample], seen: &Seen, missing: &[String]) -> 
 
 /// Every trail verifies against its anchor and records exactly one outcome.
 async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan) -> Check {
-    let ids: Arc<Vec<String>> = Arc::new(
-        uploaded
-            .iter()
-            .filter(|s| s.outcome != Outcome::TimedOut)
-            .filter_map(|s| s.document_id.clone())
-            .collect(),
-    );
-    // `concurrency` trails fetched at once, as the uploads were sent.
-    let next = Arc::new(AtomicUsize::new(0));
-    let broken_ids: Arc<Mutex<Vec<String>>> = Arc::default();
-    // Trails the API would not return (after retries), by error code: not
-    // evidence of a broken trail, but not evidence of an intact one either.
-    let unreadable: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..plan.concurrency.max(1) {
-        let (api, ids, next, broken_ids, unreadable, plan) = (
-            api.clone(),
-            ids.clone(),
-            next.clone(),
-            broken_ids.clone(),
-            unreadable.clone(),
-            plan.clone(),
-        );
-        workers.spawn(async move {
-            loop {
-                let Some(id) = ids.get(next.fetch_add(1, Ordering::AcqRel)) else {
-                    return;
-                };
-                let path = format!("/documents/{id}/audit");
-                let (answer, _) = with_retries(&plan, || api.get(&path)).await;
-                let trail = match &answer {
-                    Ok(a) if a.status == 200 => serde_json::from_slice::<Value>(&a.body).ok(),
-                    // No trail at all for a document the API accepted.
-                    Ok(a) if a.status == 404 => Some(Value::Null),
-                    _ => None,
-                };
-                let Some(t) = trail else {
-                    *lock(&unreadable).entry(error_code(&answer)).or_default() += 1;
-                    continue;
-                };
-                let outcomes = t["events"].as_array().map(|e| {
-                    e.iter()
-                        .filter(|e| matches!(e["action"].as_str(), Some("processed" | "rejected")))
-                        .count()
-                });
-                if t["verification"]["intact"] != true || outcomes != Some(1) {
-                    lock(&broken_ids).push(id.clone());
-                }
-            }
-        });
+    let ids: Vec<String> = uploaded
+        .iter()
+        .filter(|s| s.outcome != Outcome::TimedOut)
+        .filter_map(|s| s.document_id.clone())
+        .collect();
+    /// What one trail showed.
+    enum Trail {
+        Intact,
+        Broken(String),
+        /// The API would not return it (after retries): not evidence of a
+        /// broken trail, but not of an intact one either.
+        Unreadable(String),
     }
-    while workers.join_next().await.is_some() {}
-    let mut broken_ids = std::mem::take(&mut *lock(&broken_ids));
+    let total = ids.len();
+    let plan = Arc::new(plan.clone());
+    // `concurrency` trails fetched at once, as the uploads were sent.
+    let trails = faults::concurrently(ids, plan.concurrency, move |id| {
+        let (api, plan) = (api.clone(), plan.clone());
+        async move {
+            let path = format!("/documents/{id}/audit");
+            let (answer, _) = with_retries(&plan, || api.get(&path)).await;
+            let trail = match &answer {
+                Ok(a) if a.status == 200 => serde_json::from_slice::<Value>(&a.body).ok(),
+                // No trail at all for a document the API accepted.
+                Ok(a) if a.status == 404 => Some(Value::Null),
+                _ => None,
+            };
+            let Some(t) = trail else {
+                return Trail::Unreadable(error_code(&answer));
+            };
+            let outcomes = t["events"].as_array().map(|e| {
+                e.iter()
+                    .filter(|e| matches!(e["action"].as_str(), Some("processed" | "rejected")))
+                    .count()
+            });
+            if t["verification"]["intact"] != true || outcomes != Some(1) {
+                Trail::Broken(id)
+            } else {
+                Trail::Intact
+            }
+        }
+    })
+    .await;
+    let mut broken_ids = Vec::new();
+    let mut unreadable = BTreeMap::<String, usize>::new();
+    for trail in trails {
+        match trail {
+            Trail::Intact => {}
+            Trail::Broken(id) => broken_ids.push(id),
+            Trail::Unreadable(code) => *unreadable.entry(code).or_default() += 1,
+        }
+    }
     broken_ids.sort();
     let broken: Vec<&str> = broken_ids.iter().map(String::as_str).collect();
-    let unreadable = std::mem::take(&mut *lock(&unreadable));
     let unread: usize = unreadable.values().sum();
     let mut detail = if broken.is_empty() {
-        format!("{} trails intact", ids.len() - unread)
+        format!("{} trails intact", total - unread)
     } else {
         format!(
             "{} trails broken or with no single outcome: {}",
