@@ -18,12 +18,12 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
 MANIFEST = []
 
 
-def emit(name, data, declared, verdict, reason=None, filename=None, metadata=None, detected=None, note=""):
+def emit(name, data, declared, verdict, reason=None, filename=None, metadata=None, detected=None, note="", format=None):
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(data)
     MANIFEST.append({k: v for k, v in {
         "file": name, "filename": filename or name, "declared_type": declared,
-        "verdict": verdict, "reason": reason, "detected": detected,
+        "verdict": verdict, "reason": reason, "detected": detected, "format": format,
         "metadata": metadata or {}, "note": note}.items() if v not in (None, "")})
 
 
@@ -226,6 +226,9 @@ def main():
     emit("utf16.txt", "\ufeffline one\nline two\n".encode("utf-16-le"), "text/plain", "ACCEPTED", metadata={"encoding": "utf-16le"})
     emit("people.csv", b'name,age,city\n"Lovelace, Ada",36,London\nHopper,85,"New\nYork"\n', "text/csv", "ACCEPTED", metadata={"columns": 3, "header": ["name", "age", "city"], "lines": 4})
     emit("config.json", b'{"service": "docproc", "limits": [1, 2, 3], "nested": {"ok": true}}\n', "application/json", "ACCEPTED", metadata={"lines": 1})
+    events = b'{"event": "upload", "id": 1}\n{"event": "scan", "id": 2, "tags": ["a"]}\n\n{"event": "done", "id": 3}\n'
+    emit("events.jsonl", events, "application/jsonl", "ACCEPTED", format="jsonl", metadata={"lines": 4, "records": 3}, note="a blank line is skipped")
+    emit("one-record.ndjson", b'{"event": "upload", "id": 1}\n', "application/x-ndjson", "ACCEPTED", format="jsonl", metadata={"records": 1}, note="one record is JSON Lines when declared so")
     emit("feed.xml", b'<?xml version="1.0"?>\n<feed><entry id="1">a &amp; b</entry><entry id="2"/></feed>\n', "application/xml", "ACCEPTED", metadata={"elements": 3})
     emit("diagram.svg", SVG_HEAD + b'<defs><linearGradient id="g"><stop offset="0" stop-color="#08f"/></linearGradient></defs>'
          b'<a xlink:href="#box"><rect id="box" width="100" height="50" fill="url(#g)"/></a><text x="10" y="30">Only data</text></svg>\n',
@@ -328,6 +331,9 @@ def main():
     emit("billion-laughs.xml", b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>\n<lolz>&lol2;</lolz>\n', "application/xml", "REJECTED", "xml_doctype")
     emit("xxe.xml", b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', "application/xml", "REJECTED", "xml_doctype")
     emit("broken.json", b'{"a": [1, 2,, 3]}', "application/json", "REJECTED", "malformed")
+    emit("split-record.jsonl", b'{"id": 1}\n{"id":\n 2}\n', "application/jsonl", "REJECTED", "malformed", note="a JSON Lines value spans two lines")
+    emit("pretty.jsonl", b'{\n  "id": 1\n}\n', "application/jsonl", "REJECTED", "type_mismatch", note="one pretty-printed JSON value is not JSON Lines")
+    emit("records.json", b'{"id": 1}\n{"id": 2}\n', "application/json", "REJECTED", "type_mismatch", note="JSON Lines is not one JSON value")
     emit("deep.json", b"[" * 10000 + b"]" * 10000, "application/json", "REJECTED", "malformed", note="serde_json's recursion limit")
     emit("ragged.csv", b"a,b,c\n1,2,3\n4,5\n", "text/csv", "REJECTED", "malformed")
     emit("nul-bytes.txt", b"hello\x00world\x00" * 10, "text/plain", "REJECTED", "unsupported", detected="binary")

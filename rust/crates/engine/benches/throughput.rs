@@ -1,9 +1,12 @@
 //! Engine throughput against raw SHA-256 of the same bytes, and peak RSS, for
 //! documents of every kind users send, generated at bench time: 10 MiB and
-//! 1 GiB text, a 1 GiB CSV ledger, a 1 GiB JSON export, two PDFs (200,000
-//! small objects with a classic xref table; 3000 pages with content
-//! streams), a 6000x6000 RGB PNG and a 300k-row XLSX (also compared with
-//! inflating its entries once), measured in one run on one machine.
+//! 1 GiB text, a 1 GiB CSV ledger, a 1 GiB JSON export and the same records
+//! as 1 GiB of JSON Lines, three PDFs (200,000 small objects with a classic
+//! xref table, and again in object streams with an xref stream; 3000 pages
+//! with content streams), photos of about 100 MiB (PNG, JPEG, TIFF) and
+//! office files (a 300k-row XLSX, a 100k-paragraph DOCX, a 300k-row ODS;
+//! also compared with inflating their entries once), measured in one run on
+//! one machine.
 //!
 //!     cargo bench -p docproc-engine --bench throughput [-- --size-mib N]
 //!
@@ -57,8 +60,13 @@ fn declared_for(path: &Path) -> Declared {
         "pdf" => "application/pdf",
         "csv" => "text/csv",
         "json" => "application/json",
+        "jsonl" => "application/jsonl",
         "png" => "image/png",
+        "jpg" => "image/jpeg",
+        "tif" => "image/tiff",
         "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "ods" => "application/vnd.oasis.opendocument.spreadsheet",
         _ => "text/plain",
     };
     Declared::new(format!("bench.{ext}"), mime)
@@ -125,13 +133,20 @@ fn report_with(label: &str, path: &Path, mib: f64, container: bool) {
 /// Generates a PDF and checks the engine accepts it with the right page
 /// count before anything is timed.
 fn generate_pdf(path: &Path, pages: u64, content_bytes: usize) -> f64 {
+    generate_pdf_with(path, pages, |out| {
+        pdfgen::write_pdf(out, pages, content_bytes)
+    })
+}
+
+/// [`generate_pdf`] with any generator of `pages` pages.
+fn generate_pdf_with(
+    path: &Path,
+    pages: u64,
+    write: impl FnOnce(std::io::BufWriter<std::fs::File>) -> std::io::Result<pdfgen::Generated>,
+) -> f64 {
     let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("create: {e}"));
-    let generated = pdfgen::write_pdf(
-        std::io::BufWriter::with_capacity(1 << 20, file),
-        pages,
-        content_bytes,
-    )
-    .unwrap_or_else(|e| panic!("generate pdf: {e}"));
+    let generated = write(std::io::BufWriter::with_capacity(1 << 20, file))
+        .unwrap_or_else(|e| panic!("generate pdf: {e}"));
     let src = FileSource::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
     match inspect(&src, &declared_for(path), &Limits::default()) {
         Verdict::Accepted { metadata, .. } if metadata.get("pages") == Some(&pages.into()) => {}
@@ -197,10 +212,15 @@ fn main() {
     let objects = dir.path().join("objects-200k.pdf");
     let mib = generate_pdf(&objects, 200_000, 0);
     report(&format!("pdf 200k obj {mib:.0}M"), &objects, mib);
+    let packed = dir.path().join("objstm-200k.pdf");
+    let mib = generate_pdf_with(&packed, 200_000, |out| {
+        pdfgen::write_pdf_object_streams(out, 200_000)
+    });
+    report(&format!("pdf 200k objstm {mib:.0}M"), &packed, mib);
     let pages = dir.path().join("pages-3000.pdf");
     let mib = generate_pdf(&pages, 3000, 16 * 1024);
     report(&format!("pdf 3k pages {mib:.0}M"), &pages, mib);
-    for path in [objects, pages] {
+    for path in [objects, packed, pages] {
         let _ = std::fs::remove_file(path);
     }
 
@@ -216,11 +236,39 @@ fn main() {
     report(&format!("{} MiB json", bytes >> 20), &json, mib_of(bytes));
     let _ = std::fs::remove_file(&json);
 
+    let jsonl = dir.path().join("export.jsonl");
+    let (bytes, records) =
+        docgen::write_json_lines(&jsonl, big_mib << 20).unwrap_or_else(|e| panic!("jsonl: {e}"));
+    accepted(&jsonl, "records", records);
+    report(&format!("{} MiB jsonl", bytes >> 20), &jsonl, mib_of(bytes));
+    let _ = std::fs::remove_file(&jsonl);
+
     let png = dir.path().join("photo.png");
     let bytes = docgen::write_png(&png, 6000, 6000).unwrap_or_else(|e| panic!("png: {e}"));
     accepted(&png, "width", 6000);
     report(&format!("png 6000² {}M", bytes >> 20), &png, mib_of(bytes));
     let _ = std::fs::remove_file(&png);
+
+    let jpeg = dir.path().join("photo.jpg");
+    let bytes =
+        docgen::write_jpeg(&jpeg, 12_000, 8_000, 100 << 20).unwrap_or_else(|e| panic!("jpeg: {e}"));
+    accepted(&jpeg, "width", 12_000);
+    report(
+        &format!("jpeg 12000x8000 {}M", bytes >> 20),
+        &jpeg,
+        mib_of(bytes),
+    );
+    let _ = std::fs::remove_file(&jpeg);
+
+    let tiff = dir.path().join("scan.tif");
+    let bytes = docgen::write_tiff(&tiff, 6000, 6000).unwrap_or_else(|e| panic!("tiff: {e}"));
+    accepted(&tiff, "width", 6000);
+    report(
+        &format!("tiff 6000² {}M", bytes >> 20),
+        &tiff,
+        mib_of(bytes),
+    );
+    let _ = std::fs::remove_file(&tiff);
 
     let xlsx = dir.path().join("ledger.xlsx");
     let (bytes, sheet) = docgen::write_xlsx(&xlsx, 300_000).unwrap_or_else(|e| panic!("xlsx: {e}"));
@@ -228,6 +276,28 @@ fn main() {
     report_with(
         &format!("xlsx 300k {}M>{}M", bytes >> 20, sheet >> 20),
         &xlsx,
+        mib_of(bytes),
+        true,
+    );
+    let _ = std::fs::remove_file(&xlsx);
+
+    let docx = dir.path().join("report.docx");
+    let (bytes, body) = docgen::write_docx(&docx, 100_000).unwrap_or_else(|e| panic!("docx: {e}"));
+    accepted(&docx, "title", "Report");
+    report_with(
+        &format!("docx 100k {}M>{}M", bytes >> 20, body >> 20),
+        &docx,
+        mib_of(bytes),
+        true,
+    );
+    let _ = std::fs::remove_file(&docx);
+
+    let ods = dir.path().join("ledger.ods");
+    let (bytes, content) = docgen::write_ods(&ods, 300_000).unwrap_or_else(|e| panic!("ods: {e}"));
+    accepted(&ods, "title", "Ledger");
+    report_with(
+        &format!("ods 300k {}M>{}M", bytes >> 20, content >> 20),
+        &ods,
         mib_of(bytes),
         true,
     );

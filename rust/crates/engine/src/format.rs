@@ -20,11 +20,14 @@ pub enum Format {
     Text,
     Csv,
     Json,
+    /// JSON Lines: one JSON value per line (jsonlines.org, also NDJSON).
+    #[serde(rename = "jsonl")]
+    JsonLines,
     Xml,
 }
 
 impl Format {
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::Pdf,
         Format::Docx,
         Format::Xlsx,
@@ -40,6 +43,7 @@ impl Format {
         Format::Text,
         Format::Csv,
         Format::Json,
+        Format::JsonLines,
         Format::Xml,
     ];
 
@@ -60,6 +64,7 @@ impl Format {
             Format::Text => "text",
             Format::Csv => "csv",
             Format::Json => "json",
+            Format::JsonLines => "jsonl",
             Format::Xml => "xml",
         }
     }
@@ -86,6 +91,7 @@ impl Format {
             Format::Text => "text/plain",
             Format::Csv => "text/csv",
             Format::Json => "application/json",
+            Format::JsonLines => "application/jsonl",
             Format::Xml => "application/xml",
         }
     }
@@ -107,6 +113,7 @@ impl Format {
             Format::Text => &["txt", "text", "log", "md"],
             Format::Csv => &["csv"],
             Format::Json => &["json"],
+            Format::JsonLines => &["jsonl", "ndjson"],
             Format::Xml => &["xml"],
         }
     }
@@ -119,8 +126,11 @@ impl Format {
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase();
-        if base == "text/xml" {
-            return Some(Format::Xml);
+        match base.as_str() {
+            "text/xml" => return Some(Format::Xml),
+            // The NDJSON name, and the `x-` form still in wide use.
+            "application/x-ndjson" | "application/x-jsonlines" => return Some(Format::JsonLines),
+            _ => {}
         }
         Format::ALL.into_iter().find(|f| f.mime() == base)
     }
@@ -200,6 +210,14 @@ mod tests {
             Some(Format::Pdf)
         );
         assert_eq!(Format::from_mime("TEXT/XML"), Some(Format::Xml));
+        assert_eq!(
+            Format::from_mime("application/x-ndjson"),
+            Some(Format::JsonLines)
+        );
+        assert_eq!(
+            Format::from_extension("events.ndjson"),
+            Some(Format::JsonLines)
+        );
         assert_eq!(Format::from_mime("application/x-msdownload"), None);
         assert_eq!(Format::from_extension("a.JPEG"), Some(Format::Jpeg));
         assert_eq!(Format::from_extension("noext"), None);

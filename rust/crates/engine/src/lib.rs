@@ -16,6 +16,7 @@ mod pdf;
 mod source;
 mod text;
 mod verdict;
+mod xml;
 mod xmlmeta;
 mod zip;
 

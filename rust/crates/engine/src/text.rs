@@ -5,9 +5,9 @@ use crate::budget::Deadline;
 use crate::format::{Declared, Format};
 use crate::source::{Cursor, Source};
 use crate::verdict::{Limits, Metadata, Reason, Rejection};
-use quick_xml::events::Event;
+use crate::xml::{check_xml, XmlContext};
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 
 const CHUNK: usize = 1 << 20;
 
@@ -21,6 +21,9 @@ struct Scan {
     /// First non-whitespace byte (after any BOM), to tell JSON/XML apart.
     first: Option<u8>,
     bom: usize,
+    /// A document that starts like JSON is checked as JSON in the same pass
+    /// (its bytes are read once); the result counts only if it is UTF-8.
+    json: Option<crate::json::Check>,
 }
 
 pub fn inspect(
@@ -42,16 +45,29 @@ pub fn inspect(
             "HTML documents are not supported",
         ));
     }
-    let scan = scan(src, &head, deadline)?;
+    let scan = scan(src, &head, limits, deadline)?;
     let mut meta = Metadata::new();
     meta.insert("encoding".into(), json!(scan.encoding));
     meta.insert("lines".into(), json!(scan.lines));
-    let format = match scan.first {
-        Some(b'{') | Some(b'[') if scan.encoding == "utf-8" => {
-            json_check(src, scan.bom as u64, limits, deadline)?;
-            Format::Json
+    let format = match (scan.json, scan.first) {
+        (Some(json), _) if scan.encoding == "utf-8" => {
+            let shape = json.finish()?;
+            // One value on one line is also a one-record JSON Lines file
+            // when it is declared as one.
+            let declared_lines = declared.declared_format() == Some(Format::JsonLines)
+                || declared
+                    .filename
+                    .as_deref()
+                    .and_then(Format::from_extension)
+                    == Some(Format::JsonLines);
+            if shape.values > 1 || (declared_lines && shape.one_per_line) {
+                meta.insert("records".into(), json!(shape.values));
+                Format::JsonLines
+            } else {
+                Format::Json
+            }
         }
-        Some(b'<') => {
+        (_, Some(b'<')) => {
             let elements = xml_check(src, scan.bom as u64, limits, deadline)?;
             meta.insert("elements".into(), json!(elements));
             Format::Xml
@@ -83,7 +99,12 @@ fn trim_start(b: &[u8]) -> &[u8] {
 
 /// Validates UTF-8 (or identifies a legacy encoding) and counts lines, in
 /// fixed-size chunks so memory does not depend on the file size.
-fn scan(src: &dyn Source, head: &[u8], deadline: &Deadline) -> Result<Scan, Rejection> {
+fn scan(
+    src: &dyn Source,
+    head: &[u8],
+    limits: &Limits,
+    deadline: &Deadline,
+) -> Result<Scan, Rejection> {
     let (bom, bom_encoding) = match head {
         [0xef, 0xbb, 0xbf, ..] => (3, None),
         [0xff, 0xfe, ..] => (2, Some("utf-16le")),
@@ -94,6 +115,8 @@ fn scan(src: &dyn Source, head: &[u8], deadline: &Deadline) -> Result<Scan, Reje
         return scan_utf16(src, encoding, deadline);
     }
     let first = trim_start(&head[bom.min(head.len())..]).first().copied();
+    let mut json = matches!(first, Some(b'{' | b'['))
+        .then(|| crate::json::Check::new(bom as u64, limits.text_max_depth));
     let mut reader = Cursor::new(src, bom as u64, src.len());
     let mut buf = vec![0u8; CHUNK + 4];
     let mut carry = 0usize;
@@ -119,6 +142,9 @@ fn scan(src: &dyn Source, head: &[u8], deadline: &Deadline) -> Result<Scan, Reje
             ));
         }
         lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        if let Some(json) = json.as_mut() {
+            json.feed(chunk);
+        }
         last_byte = chunk[chunk.len() - 1];
         if utf8 {
             match std::str::from_utf8(&buf[..filled]) {
@@ -160,6 +186,7 @@ fn scan(src: &dyn Source, head: &[u8], deadline: &Deadline) -> Result<Scan, Reje
         lines,
         first,
         bom,
+        json,
     })
 }
 
@@ -245,80 +272,8 @@ fn scan_utf16(
         lines: lines + 1,
         first: None,
         bom: 2,
+        json: None,
     })
-}
-
-fn json_check(
-    src: &dyn Source,
-    start: u64,
-    limits: &Limits,
-    deadline: &Deadline,
-) -> Result<(), Rejection> {
-    crate::json::check(src, start, limits.text_max_depth, deadline)
-}
-
-/// The largest single XML event (a text node, comment, CDATA section, tag or
-/// processing instruction) the checker buffers; larger ones are `too_complex`.
-pub const XML_MAX_EVENT: usize = 4 << 20;
-/// The longest element name accepted (quick-xml keeps open names for end-tag
-/// checks, so this and the depth limit bound that stack).
-const XML_MAX_NAME: usize = 64 << 10;
-/// Bytes between deadline checks while an event streams in.
-const XML_CHECK_EVERY: usize = 256 << 10;
-
-/// The adapter quick-xml reads through: it counts the bytes of the event
-/// being read and refuses to hand over more once the event exceeds
-/// [`XML_MAX_EVENT`], and checks the deadline as bytes stream past, so one
-/// huge text node or comment can cost neither unbounded memory nor time.
-struct Guarded<'a, R> {
-    inner: R,
-    deadline: &'a Deadline,
-    event_bytes: usize,
-    unchecked: usize,
-    tripped: Option<Rejection>,
-}
-
-impl<R: BufRead> Guarded<'_, R> {
-    fn trip(&mut self, why: Rejection) -> std::io::Error {
-        self.tripped = Some(why);
-        std::io::Error::other("inspection limit reached")
-    }
-}
-
-impl<R: BufRead> Read for Guarded<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(out.len());
-        out[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> std::io::BufRead for Guarded<'_, R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        if self.event_bytes > XML_MAX_EVENT {
-            let why = reject(
-                "xml",
-                Reason::TooComplex,
-                format!("an XML node is larger than {XML_MAX_EVENT} bytes"),
-            );
-            return Err(self.trip(why));
-        }
-        if self.unchecked >= XML_CHECK_EVERY {
-            self.unchecked = 0;
-            if let Err(why) = self.deadline.check() {
-                return Err(self.trip(why));
-            }
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.event_bytes += n;
-        self.unchecked += n;
-        self.inner.consume(n);
-    }
 }
 
 fn xml_check(
@@ -329,317 +284,6 @@ fn xml_check(
 ) -> Result<u64, Rejection> {
     let reader = BufReader::with_capacity(256 * 1024, Cursor::new(src, start, src.len()));
     check_xml(reader, &XmlContext::standalone(), limits, deadline)
-}
-
-/// Where the XML being checked lives: a standalone document, or one part of
-/// an office container (rejections then name the part and the container).
-pub(crate) struct XmlContext<'a> {
-    detected: &'a str,
-    part: Option<&'a str>,
-}
-
-impl<'a> XmlContext<'a> {
-    pub(crate) fn standalone() -> Self {
-        XmlContext {
-            detected: "xml",
-            part: None,
-        }
-    }
-
-    pub(crate) fn part(container: &'a str, name: &'a str) -> Self {
-        XmlContext {
-            detected: container,
-            part: Some(name),
-        }
-    }
-
-    fn reject(&self, reason: Reason, msg: impl std::fmt::Display) -> Rejection {
-        match self.part {
-            Some(part) => reject(self.detected, reason, format!("part {part:?}: {msg}")),
-            None => reject(self.detected, reason, msg.to_string()),
-        }
-    }
-}
-
-/// Carries a rejection through an `io::Error`, so a reader nested inside
-/// quick-xml (a ZIP entry being inflated) can stop it with its own verdict.
-#[derive(Debug)]
-pub(crate) struct Tripped(pub Rejection);
-
-impl std::fmt::Display for Tripped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.message)
-    }
-}
-
-impl std::error::Error for Tripped {}
-
-impl Tripped {
-    pub(crate) fn io(why: Rejection) -> std::io::Error {
-        std::io::Error::other(Tripped(why))
-    }
-
-    /// The rejection an I/O error carries, if it was made by [`Tripped::io`].
-    pub(crate) fn from_io(e: &std::io::Error) -> Option<Rejection> {
-        e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<Tripped>())
-            .map(|t| t.0.clone())
-    }
-}
-
-/// Namespaces whose elements browsers render and script.
-const ACTIVE_NAMESPACES: [&str; 2] = ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml"];
-/// URL schemes that run code when followed.
-const SCRIPT_SCHEMES: [&str; 5] = [
-    "javascript:",
-    "vbscript:",
-    "livescript:",
-    "vnd.sun.star.script:",
-    "macro:",
-];
-/// Content types of OOXML parts that carry macros or controls.
-const ACTIVE_CONTENT_TYPES: [&str; 3] = ["macroenabled", "vbaproject", "activex"];
-
-/// Does an attribute value start with a scripting URL scheme? Browsers ignore
-/// whitespace and control characters inside the scheme, so this does too.
-fn script_url(value: &[u8]) -> bool {
-    let mut head = [0u8; 24];
-    let mut len = 0;
-    for &b in value {
-        if b.is_ascii_whitespace() || b.is_ascii_control() {
-            continue;
-        }
-        // Every scheme starts with a letter; most values (numbers, cell
-        // references, ids) are ruled out by their first byte.
-        if len == 0 && !matches!(b.to_ascii_lowercase(), b'j' | b'v' | b'l' | b'm') {
-            return false;
-        }
-        head[len] = b.to_ascii_lowercase();
-        len += 1;
-        if len == head.len() {
-            break;
-        }
-    }
-    SCRIPT_SCHEMES
-        .iter()
-        .any(|s| head[..len].starts_with(s.as_bytes()))
-}
-
-/// Active-content rules for one element (start or empty tag) at `depth`.
-/// `scope` is the depth of the outermost enclosing SVG/XHTML element, where
-/// event-handler attributes run; it opens here if this element starts one.
-fn check_active(
-    e: &quick_xml::events::BytesStart<'_>,
-    depth: u32,
-    scope: &mut Option<u32>,
-    ctx: &XmlContext<'_>,
-    deadline: &Deadline,
-) -> Result<(), Rejection> {
-    let active = |what: String| ctx.reject(Reason::ActiveContent, what);
-    let qname = e.name();
-    let name: &str = qname.as_ref();
-    let local = qname.local_name();
-    let local: &str = local.as_ref();
-    if local.eq_ignore_ascii_case("script") || local.eq_ignore_ascii_case("foreignObject") {
-        return Err(active(format!("a <{name}> element is active content")));
-    }
-    if qname
-        .prefix()
-        .is_some_and(|p| AsRef::<str>::as_ref(&p) == "script")
-    {
-        return Err(active(format!(
-            "a <{name}> element binds a script or macro"
-        )));
-    }
-    let mut opens = local.eq_ignore_ascii_case("svg") || local.eq_ignore_ascii_case("html");
-    let mut handler: Option<String> = None;
-    let mut attributes = e.attributes();
-    attributes.with_checks(false);
-    for (i, attr) in attributes.enumerate() {
-        if i % 4096 == 4095 {
-            deadline.check()?;
-        }
-        let attr = attr.map_err(|err| {
-            ctx.reject(
-                Reason::Malformed,
-                format!("the XML is not well-formed: {err}"),
-            )
-        })?;
-        let key: &str = attr.key.as_ref();
-        let key_local = attr.key.local_name();
-        let key_local: &str = key_local.as_ref();
-        if key == "xmlns" || key.starts_with("xmlns:") {
-            if ACTIVE_NAMESPACES.contains(&AsRef::<str>::as_ref(&attr.value).trim()) {
-                opens = true;
-            }
-            continue;
-        }
-        // Only references (`&#x09;`) change what the value says; without
-        // them the raw bytes are the value, and nothing is allocated.
-        let value: std::borrow::Cow<'_, str> =
-            if memchr::memchr(b'&', attr.value.as_bytes()).is_none() {
-                std::borrow::Cow::Borrowed(&attr.value)
-            } else {
-                std::borrow::Cow::Owned(
-                    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|err| {
-                            ctx.reject(
-                                Reason::Malformed,
-                                format!("the XML is not well-formed: {err}"),
-                            )
-                        })?
-                        .into_owned(),
-                )
-            };
-        if script_url(value.as_bytes()) {
-            return Err(active(format!(
-                "attribute {key:?} of <{name}> is a script URL"
-            )));
-        }
-        let is_handler =
-            key_local.len() > 2 && key_local.as_bytes()[..2].eq_ignore_ascii_case(b"on");
-        let animates_handler = key_local == "attributeName"
-            && value.len() > 2
-            && value.as_bytes()[..2].eq_ignore_ascii_case(b"on");
-        if handler.is_none() && (is_handler || animates_handler) {
-            handler = Some(key.to_string());
-        }
-        if ctx.part.is_some() && key_local == "ContentType" {
-            let lower = value.to_ascii_lowercase();
-            if ACTIVE_CONTENT_TYPES.iter().any(|t| lower.contains(t)) {
-                return Err(active(format!(
-                    "the package declares macro or ActiveX content ({value})"
-                )));
-            }
-        }
-    }
-    if opens && scope.is_none() {
-        *scope = Some(depth);
-    }
-    if scope.is_some() {
-        if let Some(attr) = handler {
-            return Err(active(format!(
-                "<{name}> has an event-handler attribute {attr:?}"
-            )));
-        }
-        for embed in ["iframe", "embed", "object", "frame"] {
-            if local.eq_ignore_ascii_case(embed) {
-                return Err(active(format!("a <{name}> element embeds active content")));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The XML rules, over any stream: well-formed, one root, no DOCTYPE (so no
-/// entities), bounded depth, name length and event size, and no active
-/// content (script elements, event handlers in SVG/XHTML, script URLs, macro
-/// content types). Returns the number of elements.
-pub(crate) fn check_xml<R: BufRead>(
-    reader: R,
-    ctx: &XmlContext<'_>,
-    limits: &Limits,
-    deadline: &Deadline,
-) -> Result<u64, Rejection> {
-    deadline.check()?;
-    let mut xml = quick_xml::Reader::from_reader(Guarded {
-        inner: reader,
-        deadline,
-        event_bytes: 0,
-        unchecked: 0,
-        tripped: None,
-    });
-    xml.config_mut().check_end_names = true;
-    let mut buf = Vec::new();
-    let (mut depth, mut elements, mut roots, mut events) = (0u32, 0u64, 0u32, 0u64);
-    let mut scope: Option<u32> = None;
-    loop {
-        events += 1;
-        if events % 1024 == 0 {
-            deadline.check()?;
-        }
-        xml.get_mut().event_bytes = 0;
-        let event = match xml.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(e) => {
-                let carried = match &e {
-                    quick_xml::Error::Io(io) => Tripped::from_io(io),
-                    _ => None,
-                };
-                return Err(xml.get_mut().tripped.take().or(carried).unwrap_or_else(|| {
-                    ctx.reject(
-                        Reason::Malformed,
-                        format!("the XML is not well-formed: {e}"),
-                    )
-                }));
-            }
-        };
-        match event {
-            Event::DocType(_) => {
-                return Err(ctx.reject(
-                    Reason::XmlDoctype,
-                    "XML with a DOCTYPE is refused (entity expansion)",
-                ));
-            }
-            Event::Start(e) => {
-                if depth == 0 {
-                    roots += 1;
-                }
-                depth += 1;
-                elements += 1;
-                if depth > limits.text_max_depth {
-                    return Err(ctx.reject(
-                        Reason::TooComplex,
-                        format!("XML nests deeper than {} levels", limits.text_max_depth),
-                    ));
-                }
-                if e.name().as_ref().len() > XML_MAX_NAME {
-                    return Err(ctx.reject(
-                        Reason::TooComplex,
-                        format!("an XML element name is longer than {XML_MAX_NAME} bytes"),
-                    ));
-                }
-                check_active(&e, depth, &mut scope, ctx, deadline)?;
-            }
-            Event::Empty(e) => {
-                if depth == 0 {
-                    roots += 1;
-                }
-                elements += 1;
-                check_active(&e, depth + 1, &mut scope, ctx, deadline)?;
-                if scope == Some(depth + 1) {
-                    scope = None;
-                }
-            }
-            Event::End(_) => {
-                if scope == Some(depth) {
-                    scope = None;
-                }
-                depth = depth.saturating_sub(1);
-            }
-            Event::Text(t) if depth == 0 && !t.trim().is_empty() => {
-                return Err(ctx.reject(
-                    Reason::Malformed,
-                    "the XML has text outside its root element",
-                ));
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-        buf.clear();
-    }
-    if depth != 0 {
-        return Err(ctx.reject(Reason::Truncated, "the XML ends inside an element"));
-    }
-    // An empty part is allowed in a container; a standalone document needs
-    // exactly one root.
-    if roots != 1 && !(ctx.part.is_some() && roots == 0) {
-        return Err(ctx.reject(
-            Reason::Malformed,
-            format!("the XML has {roots} root elements"),
-        ));
-    }
-    Ok(elements)
 }
 
 /// Most columns a CSV header may have.

@@ -56,6 +56,11 @@ fn every_fixture_gets_its_expected_verdict() {
                 ));
             }
         }
+        if let Some(format) = entry.get("format") {
+            if &got["format"] != format {
+                problems.push(format!("format {} (expected {format})", got["format"]));
+            }
+        }
         if let Some(detected) = entry.get("detected") {
             if &got["detected"] != detected {
                 problems.push(format!(

@@ -69,6 +69,17 @@ fn pdf_with_200k_small_objects_and_classic_xref_is_accepted() {
 }
 
 #[test]
+fn pdf_with_object_streams_and_an_xref_stream_is_accepted() {
+    let mut pdf = Vec::new();
+    let generated = pdfgen::write_pdf_object_streams(&mut pdf, 20_000).expect("generate");
+    assert_eq!(generated.bytes, pdf.len() as u64);
+    // 20,020 packed objects, 101 object streams of 200, the xref stream.
+    assert_eq!(generated.objects, 20_023 + 101 + 1);
+    assert_accepted(&pdf, generated);
+    assert_object_count(&pdf, generated.objects);
+}
+
+#[test]
 fn pdf_with_pages_and_content_streams_is_accepted() {
     let (pdf, generated) = generate(1500, 8 * 1024);
     assert_eq!(generated.objects, 3 + 2 + 2 * 1500);

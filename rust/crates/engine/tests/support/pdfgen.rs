@@ -1,5 +1,6 @@
-//! Generates legitimate PDFs with a classic cross-reference table, for the
-//! throughput bench and the large-PDF correctness test. Shared by
+//! Generates legitimate PDFs, with a classic cross-reference table or with
+//! object streams and a cross-reference stream, for the throughput bench and
+//! the large-PDF correctness test. Shared by
 //! `benches/throughput.rs` and `tests/pdf_large.rs` through `#[path]`.
 
 #![allow(dead_code)] // each includer uses part of it
@@ -135,6 +136,106 @@ pub fn write_pdf(out: impl Write, pages: u64, content_bytes: usize) -> io::Resul
     Ok(Generated {
         pages,
         objects: total,
+        bytes: w.written,
+    })
+}
+
+/// Objects per object stream in [`write_pdf_object_streams`] (Acrobat and
+/// qpdf pack about 100-200).
+const PER_OBJECT_STREAM: u64 = 200;
+
+/// Writes a PDF 1.7 (PDF 1.5 compression, ISO 32000-1 7.5.7 and 7.5.8) with
+/// `pages` pages and no content: the catalog, info, page tree and pages are
+/// packed into Flate-compressed object streams of [`PER_OBJECT_STREAM`]
+/// objects, indexed by a compressed cross-reference stream (`/W [1 4 2]`).
+pub fn write_pdf_object_streams(out: impl Write, pages: u64) -> io::Result<Generated> {
+    use flate2::{write::ZlibEncoder, Compression};
+    const FANOUT: u64 = 1000;
+    let nodes = pages.div_ceil(FANOUT).max(1);
+    let first_node = 4u64;
+    let first_page = first_node + nodes;
+    let packed = first_page - 1 + pages;
+    let body = |num: u64| -> String {
+        match num {
+            1 => "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            2 => {
+                let kids: String = (0..nodes).map(|n| format!(" {} 0 R", first_node + n)).collect();
+                format!("<< /Type /Pages /Count {pages} /Kids [{kids} ] >>")
+            }
+            3 => format!(
+                "<< /Title ({TITLE}) /Producer (docproc pdfgen) /CreationDate (D:20261128000000Z) >>"
+            ),
+            n if n < first_page => {
+                let lo = (n - first_node) * FANOUT;
+                let hi = (lo + FANOUT).min(pages);
+                let kids: String = (lo..hi).map(|p| format!(" {} 0 R", first_page + p)).collect();
+                format!("<< /Type /Pages /Parent 2 0 R /Count {} /Kids [{kids} ] >>", hi - lo)
+            }
+            n => format!(
+                "<< /Type /Page /Parent {} 0 R /MediaBox [0 0 612 792] >>",
+                first_node + (n - first_page) / FANOUT
+            ),
+        }
+    };
+    let deflate = |data: &[u8]| -> io::Result<Vec<u8>> {
+        let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
+        z.write_all(data)?;
+        z.finish()
+    };
+    let mut w = Counting {
+        inner: out,
+        written: 0,
+    };
+    w.write_all(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")?;
+    let streams = packed.div_ceil(PER_OBJECT_STREAM);
+    let first_stream = packed + 1;
+    // Cross-reference rows (type, field 2, field 3) for objects 0..=size-1.
+    let size = first_stream + streams + 1;
+    let mut rows = vec![(0u8, 0u32, 0xffffu16); size as usize];
+    for s in 0..streams {
+        let num = first_stream + s;
+        let members = (1 + s * PER_OBJECT_STREAM)..=((s + 1) * PER_OBJECT_STREAM).min(packed);
+        let (mut header, mut objects) = (String::new(), String::new());
+        for (index, obj) in members.enumerate() {
+            header.push_str(&format!("{obj} {} ", objects.len()));
+            objects.push_str(&body(obj));
+            objects.push('\n');
+            rows[obj as usize] = (2, num as u32, index as u16);
+        }
+        header.push('\n');
+        let data = deflate(format!("{header}{objects}").as_bytes())?;
+        rows[num as usize] = (1, w.written as u32, 0);
+        write!(
+            w,
+            "{num} 0 obj\n<< /Type /ObjStm /N {} /First {} /Length {} /Filter /FlateDecode >>\nstream\n",
+            header.split_whitespace().count() / 2,
+            header.len(),
+            data.len()
+        )?;
+        w.write_all(&data)?;
+        w.write_all(b"\nendstream\nendobj\n")?;
+    }
+    let xref_num = size - 1;
+    let xref = w.written;
+    rows[xref_num as usize] = (1, xref as u32, 0);
+    let mut table = Vec::with_capacity(rows.len() * 7);
+    for (kind, field2, field3) in &rows {
+        table.push(*kind);
+        table.extend_from_slice(&field2.to_be_bytes());
+        table.extend_from_slice(&field3.to_be_bytes());
+    }
+    let data = deflate(&table)?;
+    write!(
+        w,
+        "{xref_num} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] /Root 1 0 R /Info 3 0 R /Length {} /Filter /FlateDecode >>\nstream\n",
+        data.len()
+    )?;
+    w.write_all(&data)?;
+    write!(w, "\nendstream\nendobj\nstartxref\n{xref}\n%%EOF\n")?;
+    w.flush()?;
+    Ok(Generated {
+        pages,
+        objects: size - 1,
         bytes: w.written,
     })
 }
