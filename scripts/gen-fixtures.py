@@ -228,6 +228,7 @@ def main():
     emit("config.json", b'{"service": "docproc", "limits": [1, 2, 3], "nested": {"ok": true}}\n', "application/json", "ACCEPTED", metadata={"lines": 1})
     events = b'{"event": "upload", "id": 1}\n{"event": "scan", "id": 2, "tags": ["a"]}\n\n{"event": "done", "id": 3}\n'
     emit("events.jsonl", events, "application/jsonl", "ACCEPTED", format="jsonl", metadata={"lines": 4, "records": 3}, note="a blank line is skipped")
+    emit("scalars.jsonl", b'"first"\n2\nnull\n', "application/jsonl", "ACCEPTED", format="jsonl", metadata={"records": 3}, note="any JSON value may be a record")
     emit("one-record.ndjson", b'{"event": "upload", "id": 1}\n', "application/x-ndjson", "ACCEPTED", format="jsonl", metadata={"records": 1}, note="one record is JSON Lines when declared so")
     emit("feed.xml", b'<?xml version="1.0"?>\n<feed><entry id="1">a &amp; b</entry><entry id="2"/></feed>\n', "application/xml", "ACCEPTED", metadata={"elements": 3})
     emit("diagram.svg", SVG_HEAD + b'<defs><linearGradient id="g"><stop offset="0" stop-color="#08f"/></linearGradient></defs>'

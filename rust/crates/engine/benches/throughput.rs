@@ -8,7 +8,10 @@
 //! also compared with inflating their entries once), measured in one run on
 //! one machine.
 //!
-//!     cargo bench -p docproc-engine --bench throughput [-- --size-mib N]
+//!     cargo bench -p docproc-engine --bench throughput --profile lambda [-- --size-mib N]
+//!
+//! (`--profile lambda` builds the engine as the Lambda zips do; without it
+//! the numbers are those of `--release`.)
 //!
 //! Each measurement runs in a child process (this binary re-executed) so the
 //! peak RSS it reports (VmHWM) belongs to that measurement alone.

@@ -235,7 +235,7 @@ impl Scanner {
         let mut i = 0;
         while i < chunk.len() {
             i = match self.tok {
-                Tok::None => self.tokens(chunk, i).map_err(|e| (e, i))?,
+                Tok::None => self.tokens(chunk, i)?,
                 Tok::Str => i + plain_run(&chunk[i..]),
                 Tok::Num(Num::Int | Num::Frac | Num::EDigits) => {
                     i + chunk[i..]
@@ -259,7 +259,7 @@ impl Scanner {
     /// where it stopped: the chunk's end, or a byte left to [`Scanner::byte`]
     /// (the start of a token that does not end in this chunk or is not
     /// well-formed, so the state machine resumes it or words the error).
-    fn tokens(&mut self, chunk: &[u8], mut i: usize) -> Result<usize, &'static str> {
+    fn tokens(&mut self, chunk: &[u8], mut i: usize) -> Result<usize, (&'static str, usize)> {
         while let Some(&b) = chunk.get(i) {
             let value = matches!(
                 self.expect,
@@ -271,7 +271,7 @@ impl Scanner {
                     continue;
                 }
                 b'\n' => {
-                    self.newline()?;
+                    self.newline().map_err(|e| (e, i))?;
                     i += 1;
                     continue;
                 }
@@ -299,7 +299,7 @@ impl Scanner {
                     continue;
                 }
                 _ => {
-                    self.structural(b)?;
+                    self.structural(b).map_err(|e| (e, i))?;
                     i += 1;
                     continue;
                 }
@@ -713,6 +713,20 @@ mod tests {
             b"[\"\xf5\x80\x80\x80\"]",
         ] {
             assert!(!ok_with_depth(bytes, 4));
+        }
+    }
+
+    #[test]
+    fn errors_name_the_offending_byte() {
+        for (doc, at) in [
+            ("[1, 2,, 3]", 6),
+            ("{\"a\": 1 \"b\": 2}", 8),
+            ("[1]\n[2,\n3]", 7),
+        ] {
+            for piece in [1, 4, doc.len()] {
+                let why = check(doc.as_bytes(), 8, piece).unwrap_err().message;
+                assert!(why.ends_with(&format!("at byte {at}")), "{doc:?}: {why}");
+            }
         }
     }
 

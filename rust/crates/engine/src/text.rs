@@ -45,7 +45,11 @@ pub fn inspect(
             "HTML documents are not supported",
         ));
     }
-    let scan = scan(src, &head, limits, deadline)?;
+    // A document declared JSON or JSON Lines is checked as JSON even when
+    // it starts with a scalar (`"a"` or `1` lines; RFC 8259 allows any value
+    // at the top); otherwise only `{` or `[` makes text JSON.
+    let json_declared = declares(declared, Format::Json) || declares(declared, Format::JsonLines);
+    let scan = scan(src, &head, json_declared, limits, deadline)?;
     let mut meta = Metadata::new();
     meta.insert("encoding".into(), json!(scan.encoding));
     meta.insert("lines".into(), json!(scan.lines));
@@ -54,13 +58,7 @@ pub fn inspect(
             let shape = json.finish()?;
             // One value on one line is also a one-record JSON Lines file
             // when it is declared as one.
-            let declared_lines = declared.declared_format() == Some(Format::JsonLines)
-                || declared
-                    .filename
-                    .as_deref()
-                    .and_then(Format::from_extension)
-                    == Some(Format::JsonLines);
-            if shape.values > 1 || (declared_lines && shape.one_per_line) {
+            if shape.values > 1 || (declares(declared, Format::JsonLines) && shape.one_per_line) {
                 meta.insert("records".into(), json!(shape.values));
                 Format::JsonLines
             } else {
@@ -72,13 +70,7 @@ pub fn inspect(
             meta.insert("elements".into(), json!(elements));
             Format::Xml
         }
-        _ if declared.declared_format() == Some(Format::Csv)
-            || declared
-                .filename
-                .as_deref()
-                .and_then(Format::from_extension)
-                == Some(Format::Csv) =>
-        {
+        _ if declares(declared, Format::Csv) => {
             let (columns, header) = csv_check(src, scan.bom as u64, deadline)?;
             meta.insert("columns".into(), json!(columns));
             meta.insert("header".into(), json!(header));
@@ -87,6 +79,16 @@ pub fn inspect(
         _ => Format::Text,
     };
     Ok((format, meta))
+}
+
+/// Whether the uploader's content type or file extension names `format`.
+fn declares(declared: &Declared, format: Format) -> bool {
+    declared.declared_format() == Some(format)
+        || declared
+            .filename
+            .as_deref()
+            .and_then(Format::from_extension)
+            == Some(format)
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {
@@ -102,6 +104,7 @@ fn trim_start(b: &[u8]) -> &[u8] {
 fn scan(
     src: &dyn Source,
     head: &[u8],
+    json_declared: bool,
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<Scan, Rejection> {
@@ -115,8 +118,10 @@ fn scan(
         return scan_utf16(src, encoding, deadline);
     }
     let first = trim_start(&head[bom.min(head.len())..]).first().copied();
-    let mut json = matches!(first, Some(b'{' | b'['))
-        .then(|| crate::json::Check::new(bom as u64, limits.text_max_depth));
+    let looks_like_json =
+        matches!(first, Some(b'{' | b'[')) || (json_declared && first != Some(b'<'));
+    let mut json =
+        looks_like_json.then(|| crate::json::Check::new(bom as u64, limits.text_max_depth));
     let mut reader = Cursor::new(src, bom as u64, src.len());
     let mut buf = vec![0u8; CHUNK + 4];
     let mut carry = 0usize;

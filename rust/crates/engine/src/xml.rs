@@ -119,6 +119,18 @@ fn find(needle: u8, s: &[u8]) -> Option<usize> {
     }
 }
 
+/// Position of the first `<` or `&` in `s` (short runs by a loop, as
+/// [`find`]).
+fn find_markup(s: &[u8]) -> Option<usize> {
+    const SHORT: usize = 32;
+    let head = &s[..s.len().min(SHORT)];
+    match head.iter().position(|&b| b == b'<' || b == b'&') {
+        Some(i) => Some(i),
+        None if s.len() > SHORT => memchr::memchr2(b'<', b'&', &s[SHORT..]).map(|i| i + SHORT),
+        None => None,
+    }
+}
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -220,6 +232,54 @@ struct ElementRules {
     handler: Option<String>,
 }
 
+/// UTF-8 validation of a stream read in pieces: a character cut by a
+/// piece's end is completed by the next piece.
+#[derive(Default)]
+struct Utf8Stream {
+    /// The first bytes of a character the last piece ended inside.
+    pending: Vec<u8>,
+}
+
+impl Utf8Stream {
+    fn feed(&mut self, mut bytes: &[u8]) -> Result<(), ()> {
+        if let Some(&lead) = self.pending.first() {
+            let width = match lead {
+                0xc0..=0xdf => 2,
+                0xe0..=0xef => 3,
+                _ => 4,
+            };
+            let need = (width - self.pending.len()).min(bytes.len());
+            self.pending.extend_from_slice(&bytes[..need]);
+            bytes = &bytes[need..];
+            if self.pending.len() < width {
+                // Still cut: only a prefix can be checked.
+                return match std::str::from_utf8(&self.pending) {
+                    Err(e) if e.error_len().is_some() => Err(()),
+                    _ => Ok(()),
+                };
+            }
+            std::str::from_utf8(&self.pending).map_err(|_| ())?;
+            self.pending.clear();
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_len().is_none() => {
+                self.pending.extend_from_slice(&bytes[e.valid_up_to()..]);
+                Ok(())
+            }
+            Err(_) => Err(()),
+        }
+    }
+
+    fn finish(&self) -> Result<(), ()> {
+        if self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+}
+
 /// One attribute of a tag: its name, its value as written, and the rest of
 /// the tag after it.
 struct Attribute<'s> {
@@ -291,8 +351,9 @@ impl Checker<'_> {
         while at < data.len() {
             let rest = &data[at..];
             let step = match self.node {
-                Node::Text => match find(b'<', rest) {
-                    Some(0) => self.markup(rest, eof)?,
+                Node::Text => match find_markup(rest) {
+                    Some(0) if rest[0] == b'<' => self.markup(rest, eof)?,
+                    Some(0) => self.reference(rest, eof)?,
                     found => {
                         let text = &rest[..found.unwrap_or(rest.len())];
                         self.grow_node(text.len())?;
@@ -314,6 +375,32 @@ impl Checker<'_> {
             }
         }
         Ok(at)
+    }
+
+    /// At a `&` in text: a reference (`&name;`, `&#N;`, `&#xH;`; XML 1.0
+    /// section 4.1) must follow. It ends the text node before it, as
+    /// quick-xml's events did, so the node cap counts text between them.
+    fn reference(&mut self, rest: &[u8], eof: bool) -> Result<Step, Rejection> {
+        let body = &rest[1..];
+        let stop = body
+            .iter()
+            .take(XML_MAX_NAME + 1)
+            .position(|&b| matches!(b, b';' | b'<' | b'&') || is_space(b));
+        match stop {
+            Some(i) if body[i] == b';' && i > 0 => {
+                if self.depth() == 0 {
+                    return Err(self
+                        .ctx
+                        .malformed("the XML has text outside its root element"));
+                }
+                self.node_bytes = 0;
+                Ok(Step::Took(i + 2))
+            }
+            None if !eof && body.len() <= XML_MAX_NAME => Ok(Step::More),
+            _ => Err(self
+                .ctx
+                .malformed("a '&' in text does not start a reference (write &amp;)")),
+        }
     }
 
     /// Inside a comment, CDATA section or instruction: consumes through its
@@ -350,7 +437,17 @@ impl Checker<'_> {
         match rest.get(1) {
             None if !eof => Ok(Step::More),
             None => Err(self.ctx.malformed("the document ends inside a tag")),
-            Some(b'?') => open(Node::Instruction, 2, self),
+            Some(b'?') => match rest.get(2) {
+                None if !eof => Ok(Step::More),
+                // A processing instruction starts with its target's name
+                // (XML 1.0 section 2.6): `<?>` or `<? x?>` is not one.
+                Some(&b) if b != b'?' && b != b'>' && !is_space(b) => {
+                    open(Node::Instruction, 2, self)
+                }
+                _ => Err(self
+                    .ctx
+                    .malformed("a processing instruction without a target")),
+            },
             Some(b'!') => {
                 // `<![CDATA[` and `<!DOCTYPE` are the longest openers: wait
                 // until one would fit.
@@ -712,19 +809,31 @@ fn check_in_windows<R: BufRead>(
     // its own verdict; any other read error leaves the XML unreadable.
     let read_error = |e: std::io::Error| Tripped::from_io(&e).unwrap_or_else(|| ctx.malformed(e));
     let mut window: Vec<u8> = Vec::with_capacity(chunk);
+    let mut utf8 = Utf8Stream::default();
     let mut eof = false;
+    // Moves up to `chunk` bytes from the reader into the window, checking
+    // they are UTF-8 (XML 1.0 section 4.3.3: without a declaration, an
+    // entity is UTF-8, and a bad sequence is a fatal error).
+    let mut read_more = |window: &mut Vec<u8>, eof: &mut bool| -> Result<(), Rejection> {
+        let available = reader.fill_buf().map_err(read_error)?;
+        if available.is_empty() {
+            *eof = true;
+            return utf8
+                .finish()
+                .map_err(|_| ctx.malformed("the XML ends inside a UTF-8 character"));
+        }
+        let n = available.len().min(chunk);
+        utf8.feed(&available[..n])
+            .map_err(|_| ctx.malformed("the XML is not valid UTF-8"))?;
+        window.extend_from_slice(&available[..n]);
+        reader.consume(n);
+        Ok(())
+    };
     loop {
         deadline.check()?;
         // Refill: read until a chunk's worth is waiting or the input ends.
         while !eof && window.len() < chunk {
-            let available = reader.fill_buf().map_err(read_error)?;
-            if available.is_empty() {
-                eof = true;
-                break;
-            }
-            let n = available.len().min(chunk);
-            window.extend_from_slice(&available[..n]);
-            reader.consume(n);
+            read_more(&mut window, &mut eof)?;
         }
         let taken = checker.feed(&window, eof)?;
         if eof && taken == window.len() {
@@ -735,16 +844,9 @@ fn check_in_windows<R: BufRead>(
         }
         window.drain(..taken);
         if taken == 0 && window.len() >= chunk {
-            // Nothing could be taken from a full window: a tag is growing
-            // past it; let the window grow (the tag scan caps it).
-            let more = reader.fill_buf().map_err(read_error)?;
-            if more.is_empty() {
-                eof = true;
-            } else {
-                let n = more.len().min(chunk);
-                window.extend_from_slice(&more[..n]);
-                reader.consume(n);
-            }
+            // Nothing could be taken from a full window: a tag or reference
+            // is growing past it; let the window grow (their scans cap it).
+            read_more(&mut window, &mut eof)?;
         }
     }
     if !matches!(checker.node, Node::Text) {
@@ -803,6 +905,7 @@ mod tests {
             "<a>\n  <b/>\n  <c x=\"&amp;&lt;&#65;&#x42;\"/>\n</a   >",
             "<a><!-- <b> --></a>",
             "<a>--&gt; ]]&gt; ?&gt;</a>",
+            "<a>AT&amp;T &#169; &#xA9; &custom;</a>",
         ] {
             assert_eq!(verdict(doc), None, "{doc}");
         }
@@ -833,6 +936,13 @@ mod tests {
             ("<a><!ELEMENT x></a>", Malformed),
             ("<a/><!--", Malformed),
             ("<a/><?pi", Malformed),
+            ("<a><?></a>", Malformed),
+            ("<a><? x?></a>", Malformed),
+            ("<a>AT&T</a>", Malformed),
+            ("<a>x & y</a>", Malformed),
+            ("<a>&;</a>", Malformed),
+            ("<a>&amp</a>", Malformed),
+            ("&amp;<a/>", Malformed),
             ("<a x=\"&bogus;\"/>", Malformed),
             ("<a x=\"&#xZZ;\"/>", Malformed),
             ("<a x=\"&#0;\"/>", Malformed),
@@ -843,6 +953,34 @@ mod tests {
         ] {
             assert_eq!(verdict(doc), Some(reason), "{doc}");
         }
+    }
+
+    #[test]
+    fn text_must_be_utf8_wherever_windows_cut_it() {
+        for bad in [
+            &b"<a>\xff</a>"[..],
+            b"<a b=\"\xc0\xbc\"/>",
+            b"<a><!-- \xed\xa0\x80 --></a>",
+            b"<a>caf\xe9</a>",
+            b"<a>\xe2\x82</a>",
+            b"<a/>\xe2\x82",
+        ] {
+            for chunk in [1, 2, 3, 5, CHUNK] {
+                assert!(
+                    check(bad, chunk, true).is_err_and(|r| r.reason == Reason::Malformed),
+                    "{bad:?} in windows of {chunk}"
+                );
+            }
+        }
+        let good = "<a b=\"\u{e9}\u{20ac}\">\u{1f600} caf\u{e9}</a>";
+        assert_eq!(verdict(good), None);
+    }
+
+    #[test]
+    fn a_script_cannot_hide_in_a_targetless_instruction() {
+        let doc =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\"><?><script>alert(1)</script><?x?></svg>";
+        assert_eq!(verdict(doc), Some(Reason::Malformed));
     }
 
     #[test]
@@ -891,6 +1029,12 @@ mod tests {
         }
         let fits = format!("<a>{}</a>", "x".repeat(XML_MAX_EVENT));
         assert!(check(fits.as_bytes(), 4096, false).is_ok());
+        // References end a text node, as they ended quick-xml's events.
+        let long_escaped = format!(
+            "<a>{}</a>",
+            format!("{}&amp;", "x".repeat(1 << 20)).repeat(5)
+        );
+        assert!(check(long_escaped.as_bytes(), 4096, false).is_ok());
         let deep = format!("{}{}", "<a>".repeat(129), "</a>".repeat(129));
         assert_eq!(verdict(&deep), Some(Reason::TooComplex));
         let limit = format!("{}{}", "<a>".repeat(128), "</a>".repeat(128));
@@ -970,18 +1114,25 @@ mod tests {
             "x=\"2\"",
             "<a/ >",
             "</a >",
+            "?",
+            "&",
+            ";",
         ];
         // Where this checker is stricter than quick-xml was (XML 1.0
-        // sections 2.1, 2.3 and 3.1): CDATA or a reference (`&amp;`, which
-        // quick-xml reports apart from text) outside the root element, an
-        // attribute not separated from the previous one by whitespace, `<`,
-        // `&`, quotes or `=` inside a name.
+        // sections 2.1, 2.3, 2.6, 3.1 and 4.1): CDATA or a reference
+        // (`&amp;`, which quick-xml reports apart from text) outside the root
+        // element, an attribute not separated from the previous one by
+        // whitespace, `<`, `&`, quotes or `=` inside a name, whitespace
+        // inside a reference, a processing instruction whose target is not a
+        // name (`<??`).
         let stricter = |doc: &str| {
             check(doc.as_bytes(), CHUNK, false).is_err_and(|r| {
                 r.message.contains("outside its root")
                     || r.message.contains("separated by whitespace")
                     || r.message.contains("invalid element name")
                     || r.message.contains("invalid attribute name")
+                    || r.message.contains("does not start a reference")
+                    || r.message.contains("without a target")
             })
         };
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
