@@ -158,7 +158,25 @@ fn generate_pdf_with(
     generated.bytes as f64 / (1u64 << 20) as f64
 }
 
+/// Runs of each measurement; the median is reported (the machine may be
+/// shared, and one slow run should not decide a ratio).
+const RUNS: usize = 3;
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// Median seconds and largest peak RSS of [`RUNS`] runs of `mode`.
 fn measure(mode: &str, path: &Path) -> (f64, f64) {
+    let runs: Vec<(f64, f64)> = (0..RUNS).map(|_| measure_once(mode, path)).collect();
+    (
+        median(runs.iter().map(|r| r.0).collect()),
+        runs.iter().map(|r| r.1).fold(f64::NAN, f64::max),
+    )
+}
+
+fn measure_once(mode: &str, path: &Path) -> (f64, f64) {
     let out = Command::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from("throughput")))
         .args(["--child", mode])
         .arg(path)
@@ -177,16 +195,21 @@ fn measure(mode: &str, path: &Path) -> (f64, f64) {
     (secs, rss)
 }
 
-/// Wall time of `openssl dgst -sha256`, a second baseline, when installed.
+/// Median wall time of `openssl dgst -sha256`, a second baseline, when
+/// installed.
 fn openssl_seconds(path: &Path) -> Option<f64> {
-    let started = Instant::now();
-    let status = Command::new("openssl")
-        .args(["dgst", "-sha256"])
-        .arg(path)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .ok()?;
-    status.success().then(|| started.elapsed().as_secs_f64())
+    let once = || {
+        let started = Instant::now();
+        let status = Command::new("openssl")
+            .args(["dgst", "-sha256"])
+            .arg(path)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| started.elapsed().as_secs_f64())
+    };
+    let runs: Option<Vec<f64>> = (0..RUNS).map(|_| once()).collect();
+    runs.map(median)
 }
 
 fn main() {
@@ -202,7 +225,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1024);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    println!("ratios are against sha2 in this run; the engine alone excludes hashing, hash+engine is `docproc inspect`");
+    println!("ratios are against sha2 in this run; the engine alone excludes hashing, hash+engine is `docproc inspect`; seconds are the median of {RUNS} runs");
     println!(
         "{:<18} {:<14} {:>9} {:>10} {:>13} {:>14}",
         "document", "measurement", "seconds", "MiB/s", "vs sha256", "peak RSS MiB"
