@@ -299,34 +299,29 @@ fn main() {
     let xlsx = dir.path().join("ledger.xlsx");
     let (bytes, sheet) = docgen::write_xlsx(&xlsx, 300_000).unwrap_or_else(|e| panic!("xlsx: {e}"));
     accepted(&xlsx, "sheets", 1);
-    report_with(
-        &format!("xlsx 300k {}M>{}M", bytes >> 20, sheet >> 20),
-        &xlsx,
-        mib_of(bytes),
-        true,
-    );
-    let _ = std::fs::remove_file(&xlsx);
+    report_container("xlsx 300k", &xlsx, bytes, sheet);
 
     let docx = dir.path().join("report.docx");
     let (bytes, body) = docgen::write_docx(&docx, 100_000).unwrap_or_else(|e| panic!("docx: {e}"));
     accepted(&docx, "title", "Report");
-    report_with(
-        &format!("docx 100k {}M>{}M", bytes >> 20, body >> 20),
-        &docx,
-        mib_of(bytes),
-        true,
-    );
-    let _ = std::fs::remove_file(&docx);
+    report_container("docx 100k", &docx, bytes, body);
 
     let ods = dir.path().join("ledger.ods");
     let (bytes, content) = docgen::write_ods(&ods, 300_000).unwrap_or_else(|e| panic!("ods: {e}"));
     accepted(&ods, "title", "Ledger");
+    report_container("ods 300k", &ods, bytes, content);
+}
+
+/// The rows of a container of `bytes` holding `inflated` bytes of its main
+/// part, then removes it.
+fn report_container(label: &str, path: &Path, bytes: u64, inflated: u64) {
     report_with(
-        &format!("ods 300k {}M>{}M", bytes >> 20, content >> 20),
-        &ods,
+        &format!("{label} {}M>{}M", bytes >> 20, inflated >> 20),
+        path,
         mib_of(bytes),
         true,
     );
+    let _ = std::fs::remove_file(path);
 }
 
 fn mib_of(bytes: u64) -> f64 {

@@ -783,13 +783,7 @@ mod tests {
             "x",
             "\"\u{1f600}\"",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         let (mut accepted, mut lines) = (0, 0);
         for _ in 0..50_000 {
             let n = (next() % 12) as usize + 1;

@@ -121,3 +121,15 @@ pub(crate) mod hex {
         bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
+
+/// A small deterministic generator (xorshift64) for the differential tests'
+/// random documents: the same documents on every run, no dependency.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}

@@ -562,18 +562,27 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn start_tag(&mut self, inner: &[u8], empty: bool) -> Result<(), Rejection> {
-        let name_len = inner
-            .iter()
-            .position(|&b| is_space(b))
-            .unwrap_or(inner.len());
-        let name = &inner[..name_len];
+    /// The element or attribute name starting `s`, up to the first byte
+    /// `ends` picks; empty, or holding a markup character, it is malformed.
+    fn leading_name<'s>(
+        &self,
+        s: &'s [u8],
+        ends: impl Fn(u8) -> bool,
+        what: &str,
+    ) -> Result<&'s [u8], Rejection> {
+        let name = &s[..s.iter().position(|&b| ends(b)).unwrap_or(s.len())];
         if name.is_empty() || name.iter().any(|b| b"/<>\"'=&".contains(b)) {
             return Err(self.ctx.malformed(format!(
-                "invalid element name {:?}",
+                "invalid {what} name {:?}",
                 String::from_utf8_lossy(name)
             )));
         }
+        Ok(name)
+    }
+
+    fn start_tag(&mut self, inner: &[u8], empty: bool) -> Result<(), Rejection> {
+        let name = self.leading_name(inner, is_space, "element")?;
+        let name_len = name.len();
         if name.len() > XML_MAX_NAME {
             return Err(self.ctx.reject(
                 Reason::TooComplex,
@@ -648,17 +657,8 @@ impl Checker<'_> {
     /// `name="value"` (or single quotes) at the start of `s`: the name, the
     /// raw value and what follows.
     fn attribute<'s>(&self, s: &'s [u8]) -> Result<Attribute<'s>, Rejection> {
-        let key_len = s
-            .iter()
-            .position(|&b| b == b'=' || is_space(b))
-            .unwrap_or(s.len());
-        let key = &s[..key_len];
-        if key.is_empty() || key.iter().any(|b| b"/<>\"'&".contains(b)) {
-            return Err(self.ctx.malformed(format!(
-                "invalid attribute name {:?}",
-                String::from_utf8_lossy(key)
-            )));
-        }
+        let key = self.leading_name(s, |b| b == b'=' || is_space(b), "attribute")?;
+        let key_len = key.len();
         let after_key = trim_start(&s[key_len..]);
         let Some(after_eq) = after_key.strip_prefix(b"=") else {
             return Err(self.ctx.malformed(format!(
@@ -1135,13 +1135,7 @@ mod tests {
                     || r.message.contains("without a target")
             })
         };
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut accepted = 0;
         for _ in 0..50_000 {
             let n = (next() % 10) as usize + 1;
@@ -1149,7 +1143,7 @@ mod tests {
             for _ in 0..n {
                 doc.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
             }
-            if next() % 2 == 0 {
+            if next().is_multiple_of(2) {
                 doc = format!("<r>{doc}</r>");
             }
             let ours = verdict(&doc).is_none();
