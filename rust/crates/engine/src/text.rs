@@ -33,11 +33,16 @@ pub fn inspect(
     deadline: &Deadline,
 ) -> Result<(Format, Metadata), Rejection> {
     let head = src.read_range(0, 4096).map_err(Rejection::io)?;
-    let lower: Vec<u8> = head.iter().take(512).map(u8::to_ascii_lowercase).collect();
-    let trimmed = trim_start(&lower);
-    if trimmed.starts_with(b"<!doctype html")
-        || trimmed.starts_with(b"<html")
-        || trimmed.starts_with(b"<script")
+    let bom = if head.starts_with(b"\xef\xbb\xbf") {
+        3
+    } else {
+        0
+    };
+    let start = content_start(src, bom, deadline)?;
+    let lower: Vec<u8> = start.iter().map(u8::to_ascii_lowercase).collect();
+    if lower.starts_with(b"<!doctype html")
+        || lower.starts_with(b"<html")
+        || lower.starts_with(b"<script")
     {
         return Err(reject(
             "html",
@@ -49,7 +54,14 @@ pub fn inspect(
     // it starts with a scalar (`"a"` or `1` lines; RFC 8259 allows any value
     // at the top); otherwise only `{` or `[` makes text JSON.
     let json_declared = declares(declared, Format::Json) || declares(declared, Format::JsonLines);
-    let scan = scan(src, &head, json_declared, limits, deadline)?;
+    let scan = scan(
+        src,
+        &head,
+        start.first().copied(),
+        json_declared,
+        limits,
+        deadline,
+    )?;
     let mut meta = Metadata::new();
     meta.insert("encoding".into(), json!(scan.encoding));
     meta.insert("lines".into(), json!(scan.lines));
@@ -91,12 +103,20 @@ fn declares(declared: &Declared, format: Format) -> bool {
             == Some(format)
 }
 
-fn trim_start(b: &[u8]) -> &[u8] {
-    let i = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    &b[i..]
+/// The first bytes of content after `from` (past a BOM) and any whitespace,
+/// however long it runs: a document must not hide what it is behind it.
+fn content_start(src: &dyn Source, from: u64, deadline: &Deadline) -> Result<Vec<u8>, Rejection> {
+    const WINDOW: usize = 64 << 10;
+    let mut at = from;
+    loop {
+        deadline.check()?;
+        let window = src.read_range(at, WINDOW).map_err(Rejection::io)?;
+        match window.iter().position(|c| !c.is_ascii_whitespace()) {
+            Some(i) => return src.read_range(at + i as u64, 512).map_err(Rejection::io),
+            None if window.len() < WINDOW => return Ok(Vec::new()),
+            None => at += WINDOW as u64,
+        }
+    }
 }
 
 /// Validates UTF-8 (or identifies a legacy encoding) and counts lines, in
@@ -104,6 +124,7 @@ fn trim_start(b: &[u8]) -> &[u8] {
 fn scan(
     src: &dyn Source,
     head: &[u8],
+    first: Option<u8>,
     json_declared: bool,
     limits: &Limits,
     deadline: &Deadline,
@@ -117,7 +138,6 @@ fn scan(
     if let Some(encoding) = bom_encoding {
         return scan_utf16(src, encoding, deadline);
     }
-    let first = trim_start(&head[bom.min(head.len())..]).first().copied();
     let looks_like_json =
         matches!(first, Some(b'{' | b'[')) || (json_declared && first != Some(b'<'));
     let mut json =

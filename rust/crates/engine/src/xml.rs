@@ -15,6 +15,8 @@ pub const XML_MAX_EVENT: usize = 4 << 20;
 /// The longest element name accepted (open names are kept for end-tag
 /// checks, so this and the depth limit bound that stack).
 const XML_MAX_NAME: usize = 64 << 10;
+/// The longest XML declaration looked at (real ones are under 100 bytes).
+const XML_MAX_DECLARATION: usize = 1024;
 /// Bytes read into the window at a time.
 const CHUNK: usize = 256 << 10;
 /// Tags between deadline checks (tags are what costs time; a chunk read
@@ -187,23 +189,29 @@ fn decode_references(raw: &[u8]) -> Result<Vec<u8>, &'static str> {
         out.extend_from_slice(&rest[..at]);
         let after = &rest[at + 1..];
         let end = memchr::memchr(b';', after).ok_or("an unterminated reference")?;
-        let name = &after[..end];
-        let ch = match name {
-            b"lt" => '<',
-            b"gt" => '>',
-            b"amp" => '&',
-            b"quot" => '"',
-            b"apos" => '\'',
-            [b'#', b'x', hex @ ..] => char_ref(hex, 16)?,
-            [b'#', dec @ ..] => char_ref(dec, 10)?,
-            _ => return Err("a reference to an undeclared entity"),
-        };
+        let ch = referenced_char(&after[..end])?;
         let mut utf8 = [0u8; 4];
         out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
         rest = &after[end + 1..];
     }
     out.extend_from_slice(rest);
     Ok(out)
+}
+
+/// The character `&name;` stands for: one of the five predefined entities
+/// or a character reference (no other entity exists without a DTD, and
+/// DTDs are refused).
+fn referenced_char(name: &[u8]) -> Result<char, &'static str> {
+    Ok(match name {
+        b"lt" => '<',
+        b"gt" => '>',
+        b"amp" => '&',
+        b"quot" => '"',
+        b"apos" => '\'',
+        [b'#', b'x', hex @ ..] => char_ref(hex, 16)?,
+        [b'#', dec @ ..] => char_ref(dec, 10)?,
+        _ => return Err("a reference to an undeclared entity"),
+    })
 }
 
 fn char_ref(digits: &[u8], radix: u32) -> Result<char, &'static str> {
@@ -318,6 +326,9 @@ struct Checker<'a> {
     /// `>` (relative to its `<`) and the quote open there.
     tag_resume: usize,
     tag_quote: Option<u8>,
+    /// Markup an HTML parser would see in the open comment, CDATA section
+    /// or instruction ([`Checker::hidden_markup`]).
+    hidden: Option<&'static str>,
 }
 
 /// Outcome of looking at the markup that starts the unconsumed input.
@@ -365,9 +376,7 @@ impl Checker<'_> {
                         Step::Took(text.len())
                     }
                 },
-                Node::Comment => self.until(rest, b"-->", eof)?,
-                Node::CData => self.until(rest, b"]]>", eof)?,
-                Node::Instruction => self.until(rest, b"?>", eof)?,
+                Node::Comment | Node::CData | Node::Instruction => self.until(rest, eof)?,
             };
             match step {
                 Step::Took(n) => at += n,
@@ -387,7 +396,8 @@ impl Checker<'_> {
             .take(XML_MAX_NAME + 1)
             .position(|&b| matches!(b, b';' | b'<' | b'&') || is_space(b));
         match stop {
-            Some(i) if body[i] == b';' && i > 0 => {
+            Some(i) if body[i] == b';' => {
+                referenced_char(&body[..i]).map_err(|e| self.ctx.malformed(e))?;
                 if self.depth() == 0 {
                     return Err(self
                         .ctx
@@ -404,26 +414,63 @@ impl Checker<'_> {
     }
 
     /// Inside a comment, CDATA section or instruction: consumes through its
-    /// terminator, or all but the bytes that could start one.
-    fn until(&mut self, rest: &[u8], end: &[u8], eof: bool) -> Result<Step, Rejection> {
-        if let Some(i) = memchr::memmem::find(rest, end) {
-            self.grow_node(i)?;
+    /// terminator, or all but the bytes that could start one (or a pattern
+    /// [`Checker::hidden_markup`] looks for).
+    fn until(&mut self, rest: &[u8], eof: bool) -> Result<Step, Rejection> {
+        let (end, keep): (&[u8], usize) = match self.node {
+            Node::Comment => (b"-->", 3),
+            Node::CData => (b"]]>", 6),
+            _ => (b"?>", 1),
+        };
+        let (content, took) =
+            match memchr::memmem::find(rest, end) {
+                Some(i) => (&rest[..i], i + end.len()),
+                None if eof => return Err(self.ctx.malformed(
+                    "the document ends inside a comment, CDATA section or processing instruction",
+                )),
+                None if rest.len() <= keep => return Ok(Step::More),
+                None => (&rest[..rest.len() - keep], rest.len() - keep),
+            };
+        // Patterns starting in `content` may run into the bytes kept back.
+        // What is found counts once the node is complete (an unterminated
+        // one is malformed, wherever the windows were cut).
+        let scanned = &rest[..(content.len() + keep).min(rest.len())];
+        if self.hidden.is_none() {
+            self.hidden = self.hidden_markup(content.len(), scanned);
+        }
+        if took > content.len() {
+            if let Some(why) = self.hidden.take() {
+                return Err(self.ctx.reject(Reason::ActiveContent, why));
+            }
+        }
+        self.grow_node(content.len())?;
+        if took > content.len() {
             self.node = Node::Text;
             self.node_bytes = 0;
-            return Ok(Step::Took(i + end.len()));
         }
-        if eof {
-            return Err(self.ctx.malformed(
-                "the document ends inside a comment, CDATA section or processing instruction",
-            ));
+        Ok(Step::Took(took))
+    }
+
+    /// Where an HTML parser ends a comment, CDATA section or instruction
+    /// sooner than XML does, or reads markup in it, what follows would be
+    /// markup to it though inert to XML (a document rendered as HTML runs
+    /// it): `--!>` in a comment, `>` in an instruction, `<script` in CDATA.
+    /// Looks at patterns starting in `scanned[..starts]`.
+    fn hidden_markup(&self, starts: usize, scanned: &[u8]) -> Option<&'static str> {
+        match self.node {
+            Node::Comment => memchr::memmem::find(scanned, b"--!>")
+                .filter(|&i| i < starts)
+                .map(|_| "a comment holds \"--!>\", where HTML parsers end it"),
+            Node::Instruction => find(b'>', &scanned[..starts])
+                .map(|_| "a processing instruction holds '>', where HTML parsers end it"),
+            _ => memchr::memchr_iter(b'<', &scanned[..starts])
+                .any(|i| {
+                    scanned
+                        .get(i + 1..i + 7)
+                        .is_some_and(|w| w.eq_ignore_ascii_case(b"script"))
+                })
+                .then_some("a CDATA section holds a <script> tag, which HTML parsers read as one"),
         }
-        let keep = end.len() - 1;
-        if rest.len() <= keep {
-            return Ok(Step::More);
-        }
-        let n = rest.len() - keep;
-        self.grow_node(n)?;
-        Ok(Step::Took(n))
     }
 
     /// At a `<`: classifies the markup and takes it (or opens the node it
@@ -437,11 +484,26 @@ impl Checker<'_> {
         match rest.get(1) {
             None if !eof => Ok(Step::More),
             None => Err(self.ctx.malformed("the document ends inside a tag")),
+            // `<?xml ` is the longest opener that matters: wait until it fits.
+            Some(b'?') if rest.len() < 6 && !eof => Ok(Step::More),
             Some(b'?') => match rest.get(2) {
-                None if !eof => Ok(Step::More),
                 // A processing instruction starts with its target's name
                 // (XML 1.0 section 2.6): `<?>` or `<? x?>` is not one.
                 Some(&b) if b != b'?' && b != b'>' && !is_space(b) => {
+                    if rest.starts_with(b"<?xml") && rest.get(5).is_some_and(|&b| is_space(b)) {
+                        match memchr::memmem::find(rest, b"?>") {
+                            Some(end) if end < XML_MAX_DECLARATION => {
+                                self.declaration(&rest[..end])?
+                            }
+                            None if eof => {}
+                            None if rest.len() < XML_MAX_DECLARATION => return Ok(Step::More),
+                            _ => {
+                                return Err(self.ctx.malformed(format!(
+                                    "an XML declaration longer than {XML_MAX_DECLARATION} bytes"
+                                )))
+                            }
+                        }
+                    }
                     open(Node::Instruction, 2, self)
                 }
                 _ => Err(self
@@ -455,6 +517,13 @@ impl Checker<'_> {
                     return Ok(Step::More);
                 }
                 if rest.starts_with(b"<!--") {
+                    // HTML ends `<!-->` and `<!--->` right there.
+                    if rest[4..].starts_with(b">") || rest[4..].starts_with(b"->") {
+                        return Err(self.ctx.reject(
+                            Reason::ActiveContent,
+                            "a comment opens as <!--> or <!--->, which HTML parsers end at once",
+                        ));
+                    }
                     open(Node::Comment, 4, self)
                 } else if rest.starts_with(b"<![CDATA[") {
                     if self.depth() == 0 {
@@ -474,6 +543,39 @@ impl Checker<'_> {
             }
             Some(_) => self.tag(rest, eof),
         }
+    }
+
+    /// The XML declaration (`<?xml version="1.0" encoding="…"?>`): docproc
+    /// checks bytes as UTF-8, which is right for UTF-8 and for the
+    /// ASCII-compatible encodings below as far as markup goes; any other
+    /// declared encoding (UTF-7, UTF-16 on ASCII bytes, EBCDIC) could make
+    /// a parser read markup docproc did not see.
+    fn declaration(&self, decl: &[u8]) -> Result<(), Rejection> {
+        let Some(at) = memchr::memmem::find(decl, b"encoding") else {
+            return Ok(());
+        };
+        let value = trim_start(&decl[at + b"encoding".len()..]);
+        let value = trim_start(value.strip_prefix(b"=").unwrap_or(value));
+        let Some((&quote, value)) = value.split_first() else {
+            return Ok(());
+        };
+        let name = &value[..find(quote, value).unwrap_or(value.len())];
+        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let ascii_compatible = matches!(
+            lower.as_str(),
+            "utf-8" | "utf8" | "us-ascii" | "ascii" | "latin1" | "iso-latin-1"
+        ) || lower.starts_with("iso-8859-")
+            || lower.starts_with("windows-125")
+            || lower.starts_with("cp125");
+        if ascii_compatible {
+            return Ok(());
+        }
+        Err(self.ctx.reject(
+            Reason::Unsupported,
+            format!(
+                "XML declared in the {lower:?} encoding is not supported (docproc checks UTF-8)"
+            ),
+        ))
     }
 
     /// A start, empty or end tag, taken whole once its `>` is in the window.
@@ -804,6 +906,7 @@ fn check_in_windows<R: BufRead>(
         tags: 0,
         tag_resume: 0,
         tag_quote: None,
+        hidden: None,
     };
     // A reader under the check (a ZIP entry being inflated) may stop it with
     // its own verdict; any other read error leaves the XML unreadable.
@@ -905,7 +1008,7 @@ mod tests {
             "<a>\n  <b/>\n  <c x=\"&amp;&lt;&#65;&#x42;\"/>\n</a   >",
             "<a><!-- <b> --></a>",
             "<a>--&gt; ]]&gt; ?&gt;</a>",
-            "<a>AT&amp;T &#169; &#xA9; &custom;</a>",
+            "<a>AT&amp;T &#169; &#xA9; &lt;&gt;&quot;&apos;</a>",
         ] {
             assert_eq!(verdict(doc), None, "{doc}");
         }
@@ -943,6 +1046,10 @@ mod tests {
             ("<a>&;</a>", Malformed),
             ("<a>&amp</a>", Malformed),
             ("&amp;<a/>", Malformed),
+            ("<a>&custom;</a>", Malformed),
+            ("<a>&#xZZ;</a>", Malformed),
+            ("<a>&#0;</a>", Malformed),
+            ("<a>&#xD800;</a>", Malformed),
             ("<a x=\"&bogus;\"/>", Malformed),
             ("<a x=\"&#xZZ;\"/>", Malformed),
             ("<a x=\"&#0;\"/>", Malformed),
@@ -1124,7 +1231,10 @@ mod tests {
         // element, an attribute not separated from the previous one by
         // whitespace, `<`, `&`, quotes or `=` inside a name, whitespace
         // inside a reference, a processing instruction whose target is not a
-        // name (`<??`).
+        // name (`<??`), a reference to an undeclared entity or an invalid
+        // character in text (4.1, WFC: Entity Declared, Legal Character);
+        // and, beyond XML, comments and instructions that HTML parsers end
+        // sooner (`<!-->`, `>` in an instruction).
         let stricter = |doc: &str| {
             check(doc.as_bytes(), CHUNK, false).is_err_and(|r| {
                 r.message.contains("outside its root")
@@ -1133,6 +1243,9 @@ mod tests {
                     || r.message.contains("invalid attribute name")
                     || r.message.contains("does not start a reference")
                     || r.message.contains("without a target")
+                    || r.message.contains("undeclared entity")
+                    || r.message.contains("invalid character reference")
+                    || r.message.contains("HTML parsers")
             })
         };
         let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);

@@ -81,3 +81,61 @@ fn a_part_rejection_names_the_part() {
         other => panic!("accepted: {other:?}"),
     }
 }
+
+#[test]
+fn leading_whitespace_cannot_hide_what_a_document_is() {
+    // Past the first 4 KiB read to classify text, whitespace still counts
+    // as leading: the SVG is checked as XML and the page as HTML.
+    let svg = format!(
+        "{}<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",
+        " ".repeat(100_000)
+    );
+    let v = inspect(
+        &svg.into_bytes(),
+        &Declared::new("notes.txt", "text/plain"),
+        &Limits::default(),
+    );
+    assert_eq!(v.reason(), Some(Reason::ActiveContent), "{v:?}");
+    let page = format!("\u{feff}{}<html><body>x</body></html>", "\n".repeat(5000));
+    let v = inspect(
+        &page.into_bytes(),
+        &Declared::new("page.txt", "text/plain"),
+        &Limits::default(),
+    );
+    assert_eq!(v.reason(), Some(Reason::Unsupported), "{v:?}");
+}
+
+#[test]
+fn markup_html_would_read_is_not_hidden_in_comments_or_instructions() {
+    for doc in [
+        "<a><!--><script>alert(1)</script>--></a>",
+        "<a><!---><script>alert(1)</script>--></a>",
+        "<a><!-- x --!><script>alert(1)</script>--></a>",
+        "<a><?x ><script>alert(1)</script>?></a>",
+        "<a><![CDATA[<SCRIPT>alert(1)</SCRIPT>]]></a>",
+    ] {
+        assert_eq!(verdict(doc).reason(), Some(Reason::ActiveContent), "{doc}");
+    }
+    for doc in [
+        "<a><!-- <old>commented out</old> --></a>",
+        "<a><![CDATA[ if (a > b && c < d) { x(); } ]]></a>",
+        "<?xml-stylesheet type=\"text/xsl\" href=\"a.xsl\"?><a/>",
+    ] {
+        assert!(verdict(doc).is_accepted(), "{doc}");
+    }
+}
+
+#[test]
+fn only_ascii_compatible_encodings_may_be_declared() {
+    let utf7 = "<?xml version=\"1.0\" encoding=\"UTF-7\"?><a>+ADw-script+AD4-</a>";
+    assert_eq!(verdict(utf7).reason(), Some(Reason::Unsupported));
+    for encoding in ["UTF-8", "utf-8", "ISO-8859-1", "windows-1252", "US-ASCII"] {
+        let doc = format!("<?xml version=\"1.0\" encoding='{encoding}'?><a>plain</a>");
+        assert!(verdict(&doc).is_accepted(), "{encoding}");
+    }
+    let padded = format!(
+        "<?xml version=\"1.0\"{} encoding=\"UTF-7\"?><a/>",
+        " ".repeat(2000)
+    );
+    assert_eq!(verdict(&padded).reason(), Some(Reason::Malformed));
+}
