@@ -1,6 +1,6 @@
 //! The XML rules, over any stream: a standalone XML document or every XML
 //! part of an office container. One pass over a sliding window finds each
-//! `<` with memchr, skips text, comments, CDATA and processing instructions
+//! `<` with memchr, skims text, comments, CDATA and processing instructions
 //! without copying them, and parses only tags: names, attributes and the
 //! open-element stack (end tags must match). Memory is the window (a
 //! chunk, plus one tag of at most [`XML_MAX_EVENT`]) and the open names.
@@ -546,36 +546,56 @@ impl Checker<'_> {
     }
 
     /// The XML declaration (`<?xml version="1.0" encoding="…"?>`): docproc
-    /// checks bytes as UTF-8, which is right for UTF-8 and for the
-    /// ASCII-compatible encodings below as far as markup goes; any other
-    /// declared encoding (UTF-7, UTF-16 on ASCII bytes, EBCDIC) could make
-    /// a parser read markup docproc did not see.
+    /// checks bytes as UTF-8. That is right, as far as markup goes, for
+    /// encodings where a byte below 0x80 is always that ASCII character
+    /// (UTF-8, ASCII, ISO-8859-x, windows-125x and 874, KOI8, EUC-JP/KR),
+    /// and for UTF-16 declared on 8-bit bytes (a UTF-16 reading sees no
+    /// markup at all). Others (UTF-7, Shift_JIS, GBK, Big5, ISO-2022,
+    /// EBCDIC) can turn bytes docproc read as text into markup, or markup
+    /// into text. Every `encoding=` in the declaration is looked at.
     fn declaration(&self, decl: &[u8]) -> Result<(), Rejection> {
-        let Some(at) = memchr::memmem::find(decl, b"encoding") else {
-            return Ok(());
-        };
-        let value = trim_start(&decl[at + b"encoding".len()..]);
-        let value = trim_start(value.strip_prefix(b"=").unwrap_or(value));
-        let Some((&quote, value)) = value.split_first() else {
-            return Ok(());
-        };
-        let name = &value[..find(quote, value).unwrap_or(value.len())];
-        let lower = String::from_utf8_lossy(name).to_ascii_lowercase();
-        let ascii_compatible = matches!(
-            lower.as_str(),
-            "utf-8" | "utf8" | "us-ascii" | "ascii" | "latin1" | "iso-latin-1"
-        ) || lower.starts_with("iso-8859-")
-            || lower.starts_with("windows-125")
-            || lower.starts_with("cp125");
-        if ascii_compatible {
-            return Ok(());
+        for at in memchr::memmem::find_iter(decl, b"encoding") {
+            let value = trim_start(&decl[at + b"encoding".len()..]);
+            let Some(value) = value.strip_prefix(b"=").map(trim_start) else {
+                continue;
+            };
+            let Some((&quote, value)) = value.split_first() else {
+                continue;
+            };
+            let name = &value[..find(quote, value).unwrap_or(value.len())];
+            let shown = String::from_utf8_lossy(name);
+            // `ISO_8859-1`, `iso8859_1` and `ISO-8859-1` name one encoding.
+            let key: String = shown
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            let ascii_safe = matches!(
+                key.as_str(),
+                "utf8"
+                    | "usascii"
+                    | "ascii"
+                    | "latin1"
+                    | "isolatin1"
+                    | "windows874"
+                    | "koi8r"
+                    | "koi8u"
+                    | "eucjp"
+                    | "euckr"
+                    | "utf16"
+                    | "utf16le"
+                    | "utf16be"
+            ) || key.starts_with("iso8859")
+                || key.starts_with("windows125")
+                || key.starts_with("cp125");
+            if !ascii_safe {
+                return Err(self.ctx.reject(
+                    Reason::Unsupported,
+                    format!("XML declared in the {shown:?} encoding is not supported (docproc reads XML as UTF-8)"),
+                ));
+            }
         }
-        Err(self.ctx.reject(
-            Reason::Unsupported,
-            format!(
-                "XML declared in the {lower:?} encoding is not supported (docproc checks UTF-8)"
-            ),
-        ))
+        Ok(())
     }
 
     /// A start, empty or end tag, taken whole once its `>` is in the window.

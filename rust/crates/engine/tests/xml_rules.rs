@@ -129,9 +129,29 @@ fn markup_html_would_read_is_not_hidden_in_comments_or_instructions() {
 fn only_ascii_compatible_encodings_may_be_declared() {
     let utf7 = "<?xml version=\"1.0\" encoding=\"UTF-7\"?><a>+ADw-script+AD4-</a>";
     assert_eq!(verdict(utf7).reason(), Some(Reason::Unsupported));
-    for encoding in ["UTF-8", "utf-8", "ISO-8859-1", "windows-1252", "US-ASCII"] {
+    for encoding in [
+        "UTF-8",
+        "utf-8",
+        "ISO-8859-1",
+        "ISO8859_1",
+        "windows-1252",
+        "US-ASCII",
+        "EUC-JP",
+        "utf-16",
+    ] {
         let doc = format!("<?xml version=\"1.0\" encoding='{encoding}'?><a>plain</a>");
         assert!(verdict(&doc).is_accepted(), "{encoding}");
+    }
+    for hidden in [
+        "<?xml version=\"1.0\" x-encoding=\"utf-8\" encoding=\"UTF-7\"?><a/>",
+        "<?xml version=\"1.0\" encoding='Shift_JIS'?><a/>",
+        "<?xml\tversion=\"1.0\" encoding = \"GBK\"?><a/>",
+    ] {
+        assert_eq!(
+            verdict(hidden).reason(),
+            Some(Reason::Unsupported),
+            "{hidden}"
+        );
     }
     let padded = format!(
         "<?xml version=\"1.0\"{} encoding=\"UTF-7\"?><a/>",
