@@ -15,6 +15,7 @@ mod json;
 mod pdf;
 mod source;
 mod text;
+mod utf8;
 mod verdict;
 mod xml;
 mod xmlmeta;

@@ -4,6 +4,7 @@
 use crate::budget::Deadline;
 use crate::format::{Declared, Format};
 use crate::source::{Cursor, Source};
+use crate::utf8::Utf8Stream;
 use crate::verdict::{Limits, Metadata, Reason, Rejection};
 use crate::xml::{check_xml, XmlContext};
 use serde_json::json;
@@ -33,12 +34,13 @@ pub fn inspect(
     deadline: &Deadline,
 ) -> Result<(Format, Metadata), Rejection> {
     let head = src.read_range(0, 4096).map_err(Rejection::io)?;
-    let bom = if head.starts_with(b"\xef\xbb\xbf") {
-        3
-    } else {
-        0
+    let (bom, bom_encoding): (usize, _) = match head[..] {
+        [0xef, 0xbb, 0xbf, ..] => (3, None),
+        [0xff, 0xfe, ..] => (2, Some("utf-16le")),
+        [0xfe, 0xff, ..] => (2, Some("utf-16be")),
+        _ => (0, None),
     };
-    let start = content_start(src, bom, deadline)?;
+    let start = content_start(src, bom as u64, deadline)?;
     let lower: Vec<u8> = start.iter().map(u8::to_ascii_lowercase).collect();
     if lower.starts_with(b"<!doctype html")
         || lower.starts_with(b"<html")
@@ -56,7 +58,7 @@ pub fn inspect(
     let json_declared = declares(declared, Format::Json) || declares(declared, Format::JsonLines);
     let scan = scan(
         src,
-        &head,
+        (bom, bom_encoding),
         start.first().copied(),
         json_declared,
         limits,
@@ -123,18 +125,12 @@ fn content_start(src: &dyn Source, from: u64, deadline: &Deadline) -> Result<Vec
 /// fixed-size chunks so memory does not depend on the file size.
 fn scan(
     src: &dyn Source,
-    head: &[u8],
+    (bom, bom_encoding): (usize, Option<&'static str>),
     first: Option<u8>,
     json_declared: bool,
     limits: &Limits,
     deadline: &Deadline,
 ) -> Result<Scan, Rejection> {
-    let (bom, bom_encoding) = match head {
-        [0xef, 0xbb, 0xbf, ..] => (3, None),
-        [0xff, 0xfe, ..] => (2, Some("utf-16le")),
-        [0xfe, 0xff, ..] => (2, Some("utf-16be")),
-        _ => (0, None),
-    };
     if let Some(encoding) = bom_encoding {
         return scan_utf16(src, encoding, deadline);
     }
@@ -143,22 +139,17 @@ fn scan(
     let mut json =
         looks_like_json.then(|| crate::json::Check::new(bom as u64, limits.text_max_depth));
     let mut reader = Cursor::new(src, bom as u64, src.len());
-    let mut buf = vec![0u8; CHUNK + 4];
-    let mut carry = 0usize;
+    let mut buf = vec![0u8; CHUNK];
     let mut lines = 0u64;
     let mut last_byte = b'\n';
-    let mut utf8 = true;
+    let mut utf8 = Some(Utf8Stream::default());
     loop {
         deadline.check()?;
-        let n = read_full(&mut reader, &mut buf[carry..CHUNK + carry])?;
+        let n = read_full(&mut reader, &mut buf)?;
         if n == 0 {
-            if carry > 0 {
-                utf8 = false;
-            }
             break;
         }
-        let filled = carry + n;
-        let chunk = &buf[carry..filled];
+        let chunk = &buf[..n];
         if memchr::memchr(0, chunk).is_some() {
             return Err(reject(
                 "binary",
@@ -171,26 +162,15 @@ fn scan(
             json.feed(chunk);
         }
         last_byte = chunk[chunk.len() - 1];
-        if utf8 {
-            match std::str::from_utf8(&buf[..filled]) {
-                Ok(_) => carry = 0,
-                Err(e) if e.error_len().is_none() => {
-                    // A character split across chunks: carry its bytes over.
-                    let valid = e.valid_up_to();
-                    buf.copy_within(valid..filled, 0);
-                    carry = filled - valid;
-                }
-                Err(_) => {
-                    utf8 = false;
-                    carry = 0;
-                }
-            }
+        // Once the text is not UTF-8, the rest need not be checked.
+        if utf8.as_mut().is_some_and(|u| u.feed(chunk).is_err()) {
+            utf8 = None;
         }
     }
     if last_byte != b'\n' {
         lines += 1;
     }
-    let encoding = if utf8 {
+    let encoding = if utf8.is_some_and(|u| u.finish().is_ok()) {
         "utf-8"
     } else {
         let sample = src.read_range(0, 64 * 1024).map_err(Rejection::io)?;

@@ -6,6 +6,7 @@
 //! chunk, plus one tag of at most [`XML_MAX_EVENT`]) and the open names.
 
 use crate::budget::Deadline;
+use crate::utf8::Utf8Stream;
 use crate::verdict::{Limits, Reason, Rejection};
 use std::io::BufRead;
 
@@ -108,29 +109,36 @@ impl Tripped {
     }
 }
 
-/// Position of `needle` in `s`. Most runs inside XML (names, attribute
-/// values, cell text) are a few bytes long, where a plain loop beats
-/// memchr's setup; longer ones go to memchr.
-fn find(needle: u8, s: &[u8]) -> Option<usize> {
+/// Position of the first byte `hit` picks in `s`. Most runs inside XML
+/// (names, attribute values, cell text) are a few bytes long, where a plain
+/// loop beats memchr's setup; past the first bytes, `memchr_rest` (the
+/// same search by memchr) takes over.
+fn find_with(
+    s: &[u8],
+    hit: impl Fn(u8) -> bool,
+    memchr_rest: impl Fn(&[u8]) -> Option<usize>,
+) -> Option<usize> {
     const SHORT: usize = 32;
     let head = &s[..s.len().min(SHORT)];
-    match head.iter().position(|&b| b == needle) {
+    match head.iter().position(|&b| hit(b)) {
         Some(i) => Some(i),
-        None if s.len() > SHORT => memchr::memchr(needle, &s[SHORT..]).map(|i| i + SHORT),
+        None if s.len() > SHORT => memchr_rest(&s[SHORT..]).map(|i| i + SHORT),
         None => None,
     }
 }
 
-/// Position of the first `<` or `&` in `s` (short runs by a loop, as
-/// [`find`]).
+/// Position of `needle` in `s`.
+fn find(needle: u8, s: &[u8]) -> Option<usize> {
+    find_with(s, |b| b == needle, |rest| memchr::memchr(needle, rest))
+}
+
+/// Position of the first `<` or `&` in `s`.
 fn find_markup(s: &[u8]) -> Option<usize> {
-    const SHORT: usize = 32;
-    let head = &s[..s.len().min(SHORT)];
-    match head.iter().position(|&b| b == b'<' || b == b'&') {
-        Some(i) => Some(i),
-        None if s.len() > SHORT => memchr::memchr2(b'<', b'&', &s[SHORT..]).map(|i| i + SHORT),
-        None => None,
-    }
+    find_with(
+        s,
+        |b| b == b'<' || b == b'&',
+        |rest| memchr::memchr2(b'<', b'&', rest),
+    )
 }
 
 fn is_space(b: u8) -> bool {
@@ -238,54 +246,6 @@ struct ElementRules {
     /// The first event-handler attribute (`onload`, or `attributeName`
     /// animating one).
     handler: Option<String>,
-}
-
-/// UTF-8 validation of a stream read in pieces: a character cut by a
-/// piece's end is completed by the next piece.
-#[derive(Default)]
-struct Utf8Stream {
-    /// The first bytes of a character the last piece ended inside.
-    pending: Vec<u8>,
-}
-
-impl Utf8Stream {
-    fn feed(&mut self, mut bytes: &[u8]) -> Result<(), ()> {
-        if let Some(&lead) = self.pending.first() {
-            let width = match lead {
-                0xc0..=0xdf => 2,
-                0xe0..=0xef => 3,
-                _ => 4,
-            };
-            let need = (width - self.pending.len()).min(bytes.len());
-            self.pending.extend_from_slice(&bytes[..need]);
-            bytes = &bytes[need..];
-            if self.pending.len() < width {
-                // Still cut: only a prefix can be checked.
-                return match std::str::from_utf8(&self.pending) {
-                    Err(e) if e.error_len().is_some() => Err(()),
-                    _ => Ok(()),
-                };
-            }
-            std::str::from_utf8(&self.pending).map_err(|_| ())?;
-            self.pending.clear();
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(_) => Ok(()),
-            Err(e) if e.error_len().is_none() => {
-                self.pending.extend_from_slice(&bytes[e.valid_up_to()..]);
-                Ok(())
-            }
-            Err(_) => Err(()),
-        }
-    }
-
-    fn finish(&self) -> Result<(), ()> {
-        if self.pending.is_empty() {
-            Ok(())
-        } else {
-            Err(())
-        }
-    }
 }
 
 /// One attribute of a tag: its name, its value as written, and the rest of
