@@ -78,21 +78,23 @@ fn bad_arguments_are_usage_errors() {
 }
 
 #[test]
-fn outages_need_redrive() {
-    docproc()
-        .args(["load", "--faults", "duplicate-events,sns-outage"])
-        .assert()
-        .code(2)
-        .stderr(contains("--faults sns-outage needs --redrive"));
-}
-
-#[test]
-fn unknown_faults_are_named() {
-    docproc()
-        .args(["load", "--faults", "dns-outage", "--redrive"])
-        .assert()
-        .code(2)
-        .stderr(contains("unknown fault \"dns-outage\""));
+fn fault_usage_errors_say_what_is_wrong() {
+    for (args, message) in [
+        (
+            vec!["load", "--faults", "duplicate-events,sns-outage"],
+            "--faults sns-outage needs --redrive",
+        ),
+        (
+            vec!["load", "--faults", "dns-outage", "--redrive"],
+            "unknown fault \"dns-outage\"",
+        ),
+    ] {
+        docproc()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(contains(message));
+    }
 }
 
 /// SQS can take up to 60 s to apply the tap's queue policy, and SNS drops
