@@ -86,6 +86,15 @@ locals {
         actions   = ["s3:GetObject", "s3:GetObjectVersion"]
         resources = ["${local.bucket_arn}/incoming/*", "${local.bucket_arn}/quarantine/*"]
       },
+      {
+        # A retried inline upload stores nothing when the first attempt
+        # did: ListObjectVersions needs s3:ListBucketVersions on the bucket,
+        # narrowed by s3:prefix.
+        sid        = "ListIncomingVersions"
+        actions    = ["s3:ListBucketVersions"]
+        resources  = [local.bucket_arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["incoming/*"] }]
+      },
     ]
     authorizer = [
       {
@@ -94,7 +103,7 @@ locals {
         resources = [var.tables.permissions_arn]
       },
     ]
-    processor = [
+    processor = concat([
       {
         sid       = "DocumentsTable"
         actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -108,24 +117,45 @@ locals {
         resources = [var.tables.audit_arn]
       },
       {
-        # Quarantine removes the exact version it scanned (DeleteObject with a
-        # versionId needs s3:DeleteObjectVersion); without one a versioned
-        # bucket would only stack a delete marker on top of newer uploads.
+        # Quarantine removes the exact version it scanned, and refused uploads
+        # are removed by theirs (DeleteObject with a versionId needs
+        # s3:DeleteObjectVersion); without one a versioned bucket would only
+        # stack a delete marker on top of newer uploads.
         sid       = "ReadAndRemoveIncoming"
         actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion"]
         resources = ["${local.bucket_arn}/incoming/*"]
       },
       {
+        # Copies made by deliveries that lost the race to record a verdict
+        # are removed by their version ids.
         sid       = "WriteQuarantine"
-        actions   = ["s3:PutObject"]
+        actions   = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
         resources = ["${local.bucket_arn}/quarantine/*"]
+      },
+      {
+        # The first complete version under a key is judged, and stray copies
+        # are found, by ListObjectVersions (s3:ListBucketVersions on the
+        # bucket, narrowed by s3:prefix).
+        sid        = "ListDocumentVersions"
+        actions    = ["s3:ListBucketVersions"]
+        resources  = [local.bucket_arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["incoming/*", "quarantine/*"] }]
       },
       {
         sid       = "DeadLetters"
         actions   = ["sqs:SendMessage"]
         resources = [aws_sqs_queue.dlq["processor"].arn]
       },
-    ]
+      ], var.documents_object_lock_mode == "GOVERNANCE" ? [
+      {
+        # Under governance-mode default retention every version is locked;
+        # removing refused and rejected ones needs this permission and the
+        # x-amz-bypass-governance-retention header the processor sends.
+        sid       = "BypassGovernanceRetention"
+        actions   = ["s3:BypassGovernanceRetention"]
+        resources = ["${local.bucket_arn}/incoming/*", "${local.bucket_arn}/quarantine/*"]
+      },
+    ] : [])
     notifier = [
       {
         sid       = "ReadDocumentsStream"
@@ -155,6 +185,14 @@ data "aws_iam_policy_document" "function" {
       sid       = statement.value.sid
       actions   = statement.value.actions
       resources = statement.value.resources
+      dynamic "condition" {
+        for_each = try(statement.value.conditions, [])
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }

@@ -30,6 +30,9 @@ locals {
       DOCUMENTS_BUCKET      = var.documents_bucket_name
       DOCUMENTS_KMS_KEY_ARN = var.data_kms_key_arn
       MAX_DOCUMENT_BYTES    = tostring(var.max_document_bytes)
+      # Deletes send x-amz-bypass-governance-retention under governance-mode
+      # Object Lock (the role grants s3:BypassGovernanceRetention to match).
+      S3_BYPASS_GOVERNANCE_RETENTION = tostring(var.documents_object_lock_mode == "GOVERNANCE")
     }
     notifier = {
       STATUS_TOPIC_ARN = aws_sns_topic.status.arn

@@ -95,6 +95,17 @@ variable "upload_content_md5_required" {
   default     = false
 }
 
+variable "documents_object_lock_mode" {
+  description = "The documents bucket's Object Lock default retention mode: null (no Object Lock) or \"GOVERNANCE\". With GOVERNANCE the processor may bypass it (s3:BypassGovernanceRetention on incoming/ and quarantine/ only) to remove versions it refused or rejected; COMPLIANCE is refused because then S3 denies those removals for the whole retention period."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.documents_object_lock_mode == null || var.documents_object_lock_mode == "GOVERNANCE"
+    error_message = "documents_object_lock_mode must be null or \"GOVERNANCE\" (under COMPLIANCE the processor could not remove refused or rejected versions)."
+  }
+}
+
 variable "account_concurrency_limit" {
   description = "The account's Lambda concurrent-executions limit in this region (Service Quotas; new accounts may have far less than the usual 1000). Lambda keeps 100 of it unreserved, so all reserved concurrency must fit in the rest: `docproc preflight` reads the real value."
   type        = number

@@ -73,7 +73,9 @@ data "aws_iam_policy_document" "s3_endpoint" {
       type        = "AWS"
       identifiers = [data.aws_caller_identity.current.account_id]
     }
-    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucket"]
+    # Every S3 action a function role has must be here too: requests through
+    # the endpoint need both (checked over each env by the fidelity suite).
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:BypassGovernanceRetention"]
     resources = concat(var.s3_bucket_arns, [for b in var.s3_bucket_arns : "${b}/*"])
   }
 }

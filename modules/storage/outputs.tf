@@ -70,3 +70,8 @@ output "table_arns" {
   description = "ARNs of every docproc table."
   value       = [aws_dynamodb_table.documents.arn, aws_dynamodb_table.audit.arn, aws_dynamodb_table.permissions.arn]
 }
+
+output "documents_object_lock_mode" {
+  description = "The documents bucket's Object Lock default retention mode (\"GOVERNANCE\"), or null without Object Lock. The processor removes refused and rejected versions by bypassing governance retention."
+  value       = try(local.documents_object_lock.mode, null)
+}

@@ -108,6 +108,7 @@ module "compute" {
   account_concurrency_limit = var.account_concurrency_limit
   # Object Lock default retention makes S3 require a checksum on every upload.
   upload_content_md5_required = var.object_lock_enabled
+  documents_object_lock_mode  = module.storage.documents_object_lock_mode
   max_document_bytes          = var.max_document_bytes
   subnet_ids                  = module.network.private_subnet_ids
   security_group_id           = module.network.lambda_security_group_id

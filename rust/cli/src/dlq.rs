@@ -181,6 +181,9 @@ pub enum RedriveResult {
     Redriven { event: FailedEvent },
     /// Left in the queue.
     Failed { message_id: String, error: String },
+    /// A poison record (one the notifier can never read), removed from the
+    /// queue with `--discard-poison` and audited on its documents' trails.
+    Discarded { event: FailedEvent, reason: String },
 }
 
 pub struct Redriver<'a, Q, I, S, A> {
@@ -191,6 +194,8 @@ pub struct Redriver<'a, Q, I, S, A> {
     pub audit: &'a A,
     pub function_name: &'a str,
     pub actor: &'a str,
+    /// Poison records are deleted (and audited) instead of kept.
+    pub discard_poison: bool,
 }
 
 impl<Q: DeadLetterQueue, I: Invoker, S: StreamReader, A: AuditRepository> Redriver<'_, Q, I, S, A> {
@@ -286,6 +291,27 @@ impl<Q: DeadLetterQueue, I: Invoker, S: StreamReader, A: AuditRepository> Redriv
             };
             let invocation = self.invoker.invoke(self.function_name, &payload).await?;
             if let Some(kind) = invocation.function_error {
+                let text = invocation.payload.to_string();
+                if text.contains(docproc_core::notification::POISON_MARKER) {
+                    if !self.discard_poison {
+                        return Err(OpsError::remote(
+                            "lambda",
+                            format!("a poison record that can never be published ({text}): re-run with --discard-poison to remove it, audited on its documents' trails"),
+                        ));
+                    }
+                    for document in &event.documents {
+                        let note = NewAuditEvent::new(
+                            self.actor,
+                            "poison_discarded",
+                            "discarded",
+                            json!({"queue": self.kind.as_str(), "message_id": message.message_id, "error": text}),
+                        );
+                        let dedupe = format!("poison:{}", message.message_id);
+                        append_event(self.audit, document, note, Some(&dedupe)).await?;
+                    }
+                    self.queue.delete(&message.receipt_handle).await?;
+                    return Ok(Err((event, text)));
+                }
                 return Err(OpsError::remote(
                     "lambda",
                     format!("{} failed again ({kind}): {}", self.function_name, invocation.payload),
@@ -311,11 +337,12 @@ impl<Q: DeadLetterQueue, I: Invoker, S: StreamReader, A: AuditRepository> Redriv
                 append_event(self.audit, document, note, Some(&dedupe)).await?;
             }
             self.queue.delete(&message.receipt_handle).await?;
-            Ok(event)
+            Ok(Ok(event))
         }
         .await;
         match outcome {
-            Ok(event) => RedriveResult::Redriven { event },
+            Ok(Ok(event)) => RedriveResult::Redriven { event },
+            Ok(Err((event, reason))) => RedriveResult::Discarded { event, reason },
             Err(e) => failed(message, e),
         }
     }
@@ -509,13 +536,13 @@ mod tests {
         }
     }
 
-    fn redriver<'a>(
+    fn redriver<'a, I: Invoker>(
         kind: QueueKind,
         queue: &'a FakeQueue,
-        invoker: &'a FakeInvoker,
+        invoker: &'a I,
         streams: &'a FakeStreams,
         audit: &'a MemoryAudit,
-    ) -> Redriver<'a, FakeQueue, FakeInvoker, FakeStreams, MemoryAudit> {
+    ) -> Redriver<'a, FakeQueue, I, FakeStreams, MemoryAudit> {
         Redriver {
             kind,
             queue,
@@ -524,6 +551,7 @@ mod tests {
             audit,
             function_name: "dev-docproc-processor",
             actor: "arn:ops",
+            discard_poison: false,
         }
     }
 
@@ -645,5 +673,53 @@ mod tests {
         assert_eq!(ok.calls.lock().unwrap()[0].1, json!({"Records": [record]}));
         assert!(queue.ids().is_empty());
         assert_eq!(audit.trail("d7").await.unwrap().len(), 1);
+    }
+
+    /// A poison record fails every redrive: it is reported as such and kept,
+    /// and `--discard-poison` removes it with an audit event on its trail.
+    #[tokio::test]
+    async fn a_poison_record_is_reported_and_can_be_discarded_with_an_audit_event() {
+        let record = json!({"eventID": "e1", "eventName": "MODIFY", "eventSource": "aws:dynamodb",
+            "dynamodb": {"Keys": {"document_id": {"S": "d8"}}, "SequenceNumber": "100"}});
+        let streams = FakeStreams(vec![record]);
+        let audit = MemoryAudit::default();
+        let queue = FakeQueue::with(&[stream_envelope()]);
+        let poison = PoisonInvoker;
+        let results = redriver(QueueKind::Notifier, &queue, &poison, &streams, &audit)
+            .redrive(5, false)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&results[0], RedriveResult::Failed { error, .. } if error.contains("--discard-poison")),
+            "{:?}",
+            results[0]
+        );
+        assert_eq!(queue.ids(), ["m0"], "kept without --discard-poison");
+        let mut discarding = redriver(QueueKind::Notifier, &queue, &poison, &streams, &audit);
+        discarding.discard_poison = true;
+        let results = discarding.redrive(5, false).await.unwrap();
+        assert!(
+            matches!(&results[0], RedriveResult::Discarded { event, .. } if event.documents == ["d8"])
+        );
+        assert!(queue.ids().is_empty());
+        let trail = audit.trail("d8").await.unwrap();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(
+            (trail[0].action.as_str(), trail[0].outcome.as_str()),
+            ("poison_discarded", "discarded")
+        );
+    }
+
+    /// The notifier failing on a record it can never read.
+    struct PoisonInvoker;
+
+    impl Invoker for PoisonInvoker {
+        async fn invoke(&self, _: &str, _: &Value) -> OpsResult<Invocation> {
+            Ok(Invocation {
+                function_error: Some("Unhandled".into()),
+                payload: json!({"errorType": "PoisonRecord",
+                    "errorMessage": "poison record 100: new image has no valid status (retrying cannot fix it)"}),
+            })
+        }
     }
 }

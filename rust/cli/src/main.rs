@@ -371,6 +371,11 @@ enum DlqCommand {
         /// Show what would be redriven; change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Delete poison records (stream records the notifier can never
+        /// read) instead of keeping them, with an audit event on each of
+        /// their documents' trails.
+        #[arg(long)]
+        discard_poison: bool,
     },
 }
 
@@ -453,6 +458,7 @@ impl Deployment {
         queue: &aws::SqsQueue,
         max: usize,
         dry_run: bool,
+        discard_poison: bool,
         actor: &str,
     ) -> OpsResult<Vec<RedriveResult>> {
         let (invoker, streams, audit) = (
@@ -468,6 +474,7 @@ impl Deployment {
             audit: &audit,
             function_name: self.platform.function(kind.as_str())?,
             actor,
+            discard_poison,
         };
         redriver.redrive(max, dry_run).await
     }
@@ -526,7 +533,7 @@ impl docproc_cli::load::faults::DeadLetters for RedriveAll {
             let queue = self.deployment.dlq(kind).map_err(|e| e.to_string())?;
             match self
                 .deployment
-                .redrive(kind, &queue, 10_000, false, &self.actor)
+                .redrive(kind, &queue, 10_000, false, false, &self.actor)
                 .await
             {
                 Ok(results) => {
@@ -645,9 +652,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| OpsError::Invalid("pass --document ID or --key KEY_ID".into()))?;
             let deployment = Deployment::load(&cli.target).await?;
             let audit = deployment.audit();
+            // The anchor first, then the events (see `verify_anchored`).
             let head = audit.head(&trail).await?;
             let events = audit.trail(&trail).await?;
-            if events.is_empty() {
+            if events.is_empty() && head.is_none() {
                 return Err(OpsError::NotFound(format!("no audit trail named {trail:?}")).into());
             }
             let verified = verify_anchored(&trail, &events, head.as_ref())
@@ -1261,14 +1269,21 @@ async fn dead_letters(d: &Deployment, command: DlqCommand, json: bool) -> anyhow
                 .collect();
             println!("{}", serde_json::to_string_pretty(&shown)?);
         }
-        DlqCommand::Redrive { max, dry_run, .. } => {
+        DlqCommand::Redrive {
+            max,
+            dry_run,
+            discard_poison,
+            ..
+        } => {
             let function = d.platform.function(kind.as_str())?;
             let actor = if dry_run {
                 String::new()
             } else {
                 d.actor().await?
             };
-            let results = d.redrive(kind, &queue, max, dry_run, &actor).await?;
+            let results = d
+                .redrive(kind, &queue, max, dry_run, discard_poison, &actor)
+                .await?;
             let failures = results
                 .iter()
                 .filter(|r| matches!(r, RedriveResult::Failed { .. }))
@@ -1301,6 +1316,11 @@ async fn dead_letters(d: &Deployment, command: DlqCommand, json: bool) -> anyhow
                     RedriveResult::Failed { message_id, error } => {
                         eprintln!("kept {message_id} in the queue: {error}");
                     }
+                    RedriveResult::Discarded { event, reason } => println!(
+                        "discarded poison record {}  documents={}  ({reason})",
+                        event.message_id,
+                        event.documents.join(",")
+                    ),
                 }
             }
             println!(

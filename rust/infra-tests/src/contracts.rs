@@ -476,6 +476,149 @@ pub fn s3_permission_violations(doc: &Value, prefix: &str) -> Vec<String> {
     if !allows(&processor, "s3:DeleteObjectVersion", "/incoming/*") {
         problems.push(format!("{processor}: cannot delete the version it scanned"));
     }
+    if !allows(&processor, "s3:DeleteObjectVersion", "/quarantine/*") {
+        problems.push(format!(
+            "{processor}: cannot remove copies of deliveries that lost the race"
+        ));
+    }
+    // ListObjectVersions is authorized as s3:ListBucketVersions on the bucket
+    // (not on objects): the processor finds the first complete version and
+    // stray copies with it, the API whether an upload was already stored.
+    for role in [&processor, &api] {
+        let on_bucket =
+            by_role
+                .get(role.as_str())
+                .into_iter()
+                .flatten()
+                .any(|(actions, resources)| {
+                    actions.iter().any(|a| a == "s3:ListBucketVersions")
+                        && resources
+                            .iter()
+                            .any(|r| r.starts_with("arn:") && !r.contains('/'))
+                });
+        if !on_bucket {
+            problems.push(format!(
+                "{role}: cannot list object versions (s3:ListBucketVersions on the bucket)"
+            ));
+        }
+    }
+    problems
+}
+
+/// Each Allow statement of a role's inline policies: (actions, resources).
+fn role_statements(doc: &Value, role: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    of_kind(doc, "aws_iam_role_policy")
+        .iter()
+        .filter(|p| p.values["role"] == role)
+        .filter_map(|p| policy_doc(&p.values["policy"]))
+        .flat_map(|policy| statements(&policy))
+        .filter(|st| st["Effect"] == "Allow")
+        .map(|st| (list(&st["Action"]), list(&st["Resource"])))
+        .collect()
+}
+
+/// The documents bucket's Object Lock, the processor's configuration and
+/// its role agree (state only). Under governance-mode default retention
+/// every version is locked, and deleting one needs `s3:BypassGovernanceRetention`
+/// and the `x-amz-bypass-governance-retention` header (S3 User Guide,
+/// object-lock-managing.html#object-lock-managing-bypass): the processor
+/// sends it (S3_BYPASS_GOVERNANCE_RETENTION=true) and its role allows it on
+/// incoming/ and quarantine/, or every rejection is an AccessDenied. Without
+/// Object Lock neither is there (least privilege). Compliance mode is a
+/// violation: nobody can remove a refused version then.
+pub fn object_lock_violations(doc: &Value, prefix: &str) -> Vec<String> {
+    let mode = of_kind(doc, "aws_s3_bucket_object_lock_configuration")
+        .iter()
+        .filter(|r| {
+            r.values["bucket"]
+                .as_str()
+                .is_some_and(|b| b.starts_with(&format!("{prefix}-documents-")))
+        })
+        .flat_map(|r| blocks(&r.values["rule"]))
+        .flat_map(|rule| blocks(&rule["default_retention"]))
+        .find_map(|d| d["mode"].as_str().map(str::to_string));
+    let processor = format!("{prefix}-processor");
+    let bypass_env = of_kind(doc, "aws_lambda_function")
+        .iter()
+        .find(|f| f.values["function_name"] == processor.as_str())
+        .and_then(|f| blocks(&f.values["environment"]).next().cloned())
+        .and_then(|e| {
+            e["variables"]["S3_BYPASS_GOVERNANCE_RETENTION"]
+                .as_str()
+                .map(str::to_string)
+        });
+    let granted: Vec<String> = role_statements(doc, &processor)
+        .into_iter()
+        .filter(|(actions, _)| actions.iter().any(|a| a == "s3:BypassGovernanceRetention"))
+        .flat_map(|(_, resources)| resources)
+        .collect();
+    let mut problems = Vec::new();
+    match mode.as_deref() {
+        Some("GOVERNANCE") => {
+            if bypass_env.as_deref() != Some("true") {
+                problems.push(format!("{processor}: governance-mode Object Lock but S3_BYPASS_GOVERNANCE_RETENTION is {bypass_env:?}"));
+            }
+            for path in ["/incoming/*", "/quarantine/*"] {
+                if !granted.iter().any(|r| r.ends_with(path)) {
+                    problems.push(format!("{processor}: governance-mode Object Lock but no s3:BypassGovernanceRetention on {path}"));
+                }
+            }
+        }
+        Some(other) => problems.push(format!(
+            "documents bucket: Object Lock mode {other}: the processor cannot remove refused or rejected versions"
+        )),
+        None => {
+            if bypass_env.as_deref() == Some("true") || !granted.is_empty() {
+                problems.push(format!("{processor}: bypasses governance retention without Object Lock (least privilege)"));
+            }
+        }
+    }
+    problems
+}
+
+/// Every S3 and DynamoDB action a function role has is allowed by the
+/// gateway endpoint the functions reach the service through (state only):
+/// "the request must be allowed by both the endpoint policy and the IAM
+/// policy" (VPC endpoint policies, PrivateLink guide,
+/// vpc-endpoints-access.html). Without an endpoint (a network brought by the
+/// user) there is nothing to check.
+pub fn endpoint_policy_violations(doc: &Value, prefix: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (service, namespace) in [("s3", "s3:"), ("dynamodb", "dynamodb:")] {
+        let endpoint_actions: Vec<String> = of_kind(doc, "aws_vpc_endpoint")
+            .iter()
+            .filter(|e| {
+                e.values["vpc_endpoint_type"] == "Gateway"
+                    && e.values["service_name"]
+                        .as_str()
+                        .is_some_and(|n| n.ends_with(&format!(".{service}")))
+            })
+            .filter_map(|e| policy_doc(&e.values["policy"]))
+            .flat_map(|policy| statements(&policy))
+            .filter(|st| st["Effect"] == "Allow")
+            .flat_map(|st| list(&st["Action"]))
+            .collect();
+        if endpoint_actions.is_empty() {
+            continue;
+        }
+        let allowed = |action: &str| {
+            endpoint_actions
+                .iter()
+                .any(|a| a == action || a == "*" || a == &format!("{namespace}*"))
+        };
+        for function in ["api", "authorizer", "processor", "notifier"] {
+            let role = format!("{prefix}-{function}");
+            for (actions, _) in role_statements(doc, &role) {
+                for action in actions.iter().filter(|a| a.starts_with(namespace)) {
+                    if !allowed(action) {
+                        problems.push(format!(
+                            "{role}: {action} is not allowed by the {service} gateway endpoint's policy"
+                        ));
+                    }
+                }
+            }
+        }
+    }
     problems
 }
 
@@ -760,7 +903,7 @@ mod tests {
                 json!(["arn:aws:s3:::b/incoming/*"])
             ),
         ]));
-        assert_eq!(s3_permission_violations(&old, "p").len(), 4);
+        assert_eq!(s3_permission_violations(&old, "p").len(), 7);
         let fixed = state(json!([
             policy(
                 "p-api",
@@ -770,10 +913,119 @@ mod tests {
             policy(
                 "p-processor",
                 json!(["s3:DeleteObject", "s3:DeleteObjectVersion"]),
-                json!(["arn:aws:s3:::b/incoming/*"])
+                json!(["arn:aws:s3:::b/incoming/*", "arn:aws:s3:::b/quarantine/*"])
+            ),
+            policy(
+                "p-processor",
+                json!(["s3:ListBucketVersions"]),
+                json!(["arn:aws:s3:::b"])
+            ),
+            policy(
+                "p-api",
+                json!(["s3:ListBucketVersions"]),
+                json!(["arn:aws:s3:::b"])
             ),
         ]));
         assert!(s3_permission_violations(&fixed, "p").is_empty());
+    }
+
+    fn role_policy(role: &str, actions: Value, resources: Value) -> Value {
+        res(
+            "aws_iam_role_policy",
+            role,
+            json!({"role": role, "policy": json!({"Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": resources}]}).to_string()}),
+        )
+    }
+
+    #[test]
+    fn object_lock_mode_processor_setting_and_role_must_agree() {
+        let lock = |mode: &str| {
+            res(
+                "aws_s3_bucket_object_lock_configuration",
+                "l",
+                json!({"bucket": "p-documents-x", "rule": [{"default_retention": [{"mode": mode, "days": 30}]}]}),
+            )
+        };
+        let function = |bypass: &str| {
+            res(
+                "aws_lambda_function",
+                "f",
+                json!({"function_name": "p-processor", "environment": [{"variables": {"S3_BYPASS_GOVERNANCE_RETENTION": bypass}}]}),
+            )
+        };
+        let grant = role_policy(
+            "p-processor",
+            json!(["s3:BypassGovernanceRetention"]),
+            json!(["arn:aws:s3:::b/incoming/*", "arn:aws:s3:::b/quarantine/*"]),
+        );
+        let agreeing = state(json!([lock("GOVERNANCE"), function("true"), grant.clone()]));
+        assert!(object_lock_violations(&agreeing, "p").is_empty());
+        // Each part planted wrong: the header not sent, the permission missing
+        // (every rejection an AccessDenied), compliance mode, a bypass
+        // without a lock.
+        assert_eq!(
+            object_lock_violations(
+                &state(json!([
+                    lock("GOVERNANCE"),
+                    function("false"),
+                    grant.clone()
+                ])),
+                "p"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            object_lock_violations(&state(json!([lock("GOVERNANCE"), function("true")])), "p")
+                .len(),
+            2
+        );
+        assert_eq!(
+            object_lock_violations(
+                &state(json!([lock("COMPLIANCE"), function("true"), grant.clone()])),
+                "p"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            object_lock_violations(&state(json!([function("true"), grant])), "p").len(),
+            1
+        );
+        assert!(object_lock_violations(&state(json!([function("false")])), "p").is_empty());
+    }
+
+    #[test]
+    fn a_role_action_the_gateway_endpoint_does_not_allow_is_caught() {
+        let endpoint = |actions: Value| {
+            res(
+                "aws_vpc_endpoint",
+                "s3",
+                json!({"vpc_endpoint_type": "Gateway", "service_name": "com.amazonaws.us-east-1.s3",
+                       "policy": json!({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}).to_string()}),
+            )
+        };
+        let processor = role_policy(
+            "p-processor",
+            json!(["s3:GetObject", "s3:ListBucketVersions", "sqs:SendMessage"]),
+            json!(["arn:aws:s3:::b/incoming/*"]),
+        );
+        let narrow = state(json!([
+            endpoint(json!(["s3:GetObject"])),
+            processor.clone()
+        ]));
+        assert_eq!(
+            endpoint_policy_violations(&narrow, "p"),
+            vec!["p-processor: s3:ListBucketVersions is not allowed by the s3 gateway endpoint's policy"]
+        );
+        let wide = state(json!([
+            endpoint(json!(["s3:GetObject", "s3:ListBucketVersions"])),
+            processor.clone()
+        ]));
+        assert!(endpoint_policy_violations(&wide, "p").is_empty());
+        // No endpoint of ours (a user's network): nothing to check.
+        assert!(endpoint_policy_violations(&state(json!([processor])), "p").is_empty());
     }
 
     #[test]

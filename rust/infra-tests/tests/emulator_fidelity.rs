@@ -466,6 +466,8 @@ async fn fidelity(env: &str) {
     violations.extend(contracts::execution_log_group_violations(&state));
     violations.extend(contracts::s3_permission_violations(&state, &prefix));
     violations.extend(contracts::data_key_violations(&state));
+    violations.extend(contracts::object_lock_violations(&state, &prefix));
+    violations.extend(contracts::endpoint_policy_violations(&state, &prefix));
     assert_contracts("state", &violations);
 
     let sdk = emulator.sdk_config().await;

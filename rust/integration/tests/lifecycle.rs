@@ -219,6 +219,7 @@ impl Platform {
             scratch_dir: std::env::temp_dir(),
             limits: Default::default(),
             inspector: docproc_engine::inspect,
+            inspect_on_blocking_thread: true,
         };
         let p = Processor {
             documents: &self.documents,
@@ -230,6 +231,7 @@ impl Platform {
             key: key.into(),
             version_id: head.version_id,
             sequencer: sequencer.into(),
+            uploader: None,
         })
         .await
         .unwrap()
@@ -305,7 +307,9 @@ impl Platform {
             }
         }
         let event = serde_json::from_value(json!({"Records": records})).unwrap();
-        let response = docproc_notifier::notify(&self.publisher, &event).await;
+        let response = docproc_notifier::notify(&self.publisher, &event)
+            .await
+            .expect("the pipeline writes no poison records");
         assert!(response.batch_item_failures.is_empty(), "{response:?}");
         records.len()
     }

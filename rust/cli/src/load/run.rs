@@ -106,6 +106,12 @@ pub fn status_change_of(sqs_message_id: &str, body: &str) -> Option<StatusChange
         ),
         _ => (body, sqs_message_id.to_string()),
     };
+    // A refused upload (a form posted again after the verdict) leaves the
+    // status as it was: it is not a status change, and this run posts each
+    // form once (retries send the same bytes, refused the same way).
+    if change["refused_version"].is_string() {
+        return None;
+    }
     Some(StatusChange {
         message_id,
         document_id: change["document_id"].as_str()?.to_string(),
@@ -1291,6 +1297,8 @@ mod tests {
 
     #[test]
     fn status_changes_are_read_raw_or_from_the_sns_envelope() {
+        let refusal = r#"{"document_id":"d1","old_status":"PROCESSED","new_status":"PROCESSED","refused_version":"v2"}"#;
+        assert_eq!(status_change_of("m0", refusal), None, "a refusal is not a status change");
         let raw = r#"{"document_id":"d1","old_status":"PENDING","new_status":"REJECTED","reason_code":"polyglot"}"#;
         let expected = StatusChange {
             message_id: "m1".into(),

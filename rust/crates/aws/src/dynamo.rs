@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use docproc_core::audit::{AuditEvent, AuditHead};
-use docproc_core::document::{Document, DocumentStatus, UploadMethod};
+use docproc_core::document::{Document, DocumentStatus, UploadMethod, MAX_REFUSED_VERSIONS};
 use docproc_core::keys::{ApiKeyRecord, KeyStatus};
 use docproc_core::pagination::{Page, PageToken};
 use docproc_core::ports::{
@@ -237,6 +237,13 @@ impl DynamoDocuments {
         if let Some(m) = &d.metadata {
             item.insert("metadata_json".to_string(), s(m.to_string()));
         }
+        // A string set cannot be empty in DynamoDB: no refusals, no attribute.
+        if !d.refused_versions.is_empty() {
+            item.insert(
+                "refused_versions".to_string(),
+                AttributeValue::Ss(d.refused_versions.iter().cloned().collect()),
+            );
+        }
         item
     }
 
@@ -267,6 +274,11 @@ impl DynamoDocuments {
             source_sequencer: get_s(item, "source_sequencer"),
             source_version: get_s(item, "source_version"),
             object_version: get_s(item, "object_version"),
+            refused_versions: item
+                .get("refused_versions")
+                .and_then(|v| v.as_ss().ok())
+                .map(|set| set.iter().cloned().collect())
+                .unwrap_or_default(),
         })
     }
 }
@@ -300,23 +312,20 @@ impl DocumentRepository for DynamoDocuments {
     }
 
     async fn record_outcome(&self, o: &ProcessingOutcome) -> StoreResult<OutcomeWrite> {
-        // `source_sequencer <= :seq` compares two sequencers normalised by
-        // `normalize_sequencer` (right-padded to one width, upper-case hex):
-        // DynamoDB compares strings by their UTF-8 bytes
-        // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html),
-        // which for such values is S3's documented sequencer order
-        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+        // A verdict is final: only a PENDING document takes one, so of two
+        // deliveries judging at once exactly one write succeeds. "DynamoDB
+        // performs the condition check and the write as a single atomic
+        // operation" (conditional writes,
+        // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithItems.html#WorkingWithItems.ConditionalUpdate).
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("document_id", s(&o.document_id))
-            .condition_expression(
-                "attribute_exists(document_id) AND #status <> :deleted AND (attribute_not_exists(source_sequencer) OR source_sequencer <= :seq)",
-            )
+            .condition_expression("attribute_exists(document_id) AND #status = :pending")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#size", "size")
-            .expression_attribute_values(":deleted", s(DocumentStatus::Deleted.as_str()))
+            .expression_attribute_values(":pending", s(DocumentStatus::Pending.as_str()))
             .expression_attribute_values(":seq", s(&o.sequencer))
             .expression_attribute_values(":status", s(o.status.as_str()))
             .expression_attribute_values(":size", n(o.size))
@@ -380,6 +389,36 @@ impl DocumentRepository for DynamoDocuments {
                     o.document_id
                 ))),
             },
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn record_refusal(&self, document_id: &str, version_id: &str) -> StoreResult<bool> {
+        // ADD to a string set, only when the id is not in it yet: a write
+        // that adds nothing fails its condition instead, so the stream holds
+        // one record per refused version ("If you perform a PutItem or
+        // UpdateItem operation that does not change any data in an item,
+        // DynamoDB Streams does not write a stream record for that
+        // operation", Streams.html). The list is capped (items hold 400 KB);
+        // past the cap the refusal is only audited.
+        let written = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("document_id", s(document_id))
+            .update_expression("ADD refused_versions :v")
+            .condition_expression(
+                "attribute_exists(document_id) AND (attribute_not_exists(refused_versions) OR (size(refused_versions) < :cap AND NOT contains(refused_versions, :id)))",
+            )
+            .expression_attribute_values(":v", AttributeValue::Ss(vec![version_id.to_string()]))
+            .expression_attribute_values(":id", s(version_id))
+            .expression_attribute_values(":cap", n(MAX_REFUSED_VERSIONS as u64))
+            .send()
+            .await
+            .map_err(classify);
+        match written {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -478,6 +517,47 @@ pub struct DynamoAudit {
 }
 
 impl DynamoAudit {
+    /// TransactWriteItems, retried while it is cancelled for throttling or a
+    /// concurrent transaction (not a failed condition: that is a lost race,
+    /// which the caller resolves by re-reading the anchor). Exponential
+    /// backoff with full jitter, as AWS's retry guidance recommends
+    /// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+    async fn transact_with_backoff(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> StoreResult<()> {
+        const ATTEMPTS: u32 = 5;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(crate::errors::classify_transaction);
+            match result {
+                Err(StoreError::Transient(why)) if attempt + 1 < ATTEMPTS => {
+                    attempt += 1;
+                    let cap_ms = 50u64 << attempt.min(6);
+                    // RandomState is seeded randomly per instance: jitter
+                    // without a random-number dependency.
+                    let random = {
+                        use std::hash::{BuildHasher, Hasher};
+                        std::collections::hash_map::RandomState::new()
+                            .build_hasher()
+                            .finish()
+                    };
+                    let jitter = random % cap_ms;
+                    tracing::warn!(attempt, why, "audit append throttled; backing off");
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         DynamoAudit {
             client,
@@ -645,13 +725,7 @@ impl AuditRepository for DynamoAudit {
             ]);
             items.push(put(claim, "attribute_not_exists(document_id)")?);
         }
-        let written = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(classify);
+        let written = self.transact_with_backoff(items).await;
         match written {
             Ok(_) => Ok(Appended::Stored),
             Err(StoreError::Conflict(why)) => {

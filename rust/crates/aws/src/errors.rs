@@ -17,11 +17,66 @@ pub enum ErrorKind {
     Permanent,
 }
 
-/// DynamoDB conditional writes that lost.
-const CONFLICT_CODES: &[&str] = &[
-    "ConditionalCheckFailedException",
-    "TransactionCanceledException",
+/// DynamoDB conditional writes that lost. A transaction's cancellation is
+/// classified by its reasons (`transaction_cancellation`), not by its code.
+const CONFLICT_CODES: &[&str] = &["ConditionalCheckFailedException"];
+
+/// Cancellation reasons that a later attempt of the same transaction can
+/// pass: "ThrottlingError", "ProvisionedThroughputExceeded" and
+/// "TransactionConflict" (another transaction on an item), as listed for
+/// `TransactionCanceledException` in
+/// https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html.
+const RETRYABLE_CANCELLATIONS: &[&str] = &[
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "TransactionConflict",
+    "RequestLimitExceeded",
 ];
+
+/// What a cancelled transaction means, from its per-item reason codes
+/// ("None" for items that were fine). A failed condition is a conflict
+/// (another writer got there first) whatever else failed with it;
+/// throttling and transaction conflicts are retryable, with backoff;
+/// anything else (validation, item size) is permanent.
+pub fn transaction_cancellation<'a>(reasons: impl IntoIterator<Item = &'a str>) -> ErrorKind {
+    let reasons: Vec<&str> = reasons.into_iter().collect();
+    if reasons.contains(&"ConditionalCheckFailed") {
+        ErrorKind::Conflict
+    } else if reasons.iter().any(|r| RETRYABLE_CANCELLATIONS.contains(r)) {
+        ErrorKind::Retryable
+    } else {
+        ErrorKind::Permanent
+    }
+}
+
+/// Maps a failed TransactWriteItems call: a cancellation by its reasons,
+/// anything else as `classify` does.
+pub fn classify_transaction(
+    err: SdkError<
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
+        HttpResponse,
+    >,
+) -> StoreError {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    if let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+        err.as_service_error()
+    {
+        let codes: Vec<String> = cancelled
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None").to_string())
+            .collect();
+        let kind = transaction_cancellation(codes.iter().map(String::as_str));
+        return store_error(
+            kind,
+            format!(
+                "TransactionCanceledException: reasons [{}]",
+                codes.join(", ")
+            ),
+        );
+    }
+    classify(err)
+}
 
 /// Error codes AWS documents as retryable.
 const RETRYABLE_CODES: &[&str] = &[
@@ -108,6 +163,54 @@ pub fn classify<E: ProvideErrorMetadata>(err: SdkError<E, HttpResponse>) -> Stor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// TransactWriteItems' documented cancellation reasons: only a failed
+    /// condition is a lost race; throttling is retried, not re-raced.
+    #[test]
+    fn a_cancelled_transaction_is_a_conflict_only_when_a_condition_failed() {
+        use ErrorKind::*;
+        for (reasons, kind) in [
+            (vec!["None", "ConditionalCheckFailed", "None"], Conflict),
+            (vec!["ThrottlingError", "ConditionalCheckFailed"], Conflict),
+            (vec!["None", "ThrottlingError"], Retryable),
+            (vec!["ProvisionedThroughputExceeded"], Retryable),
+            (vec!["TransactionConflict", "None"], Retryable),
+            (vec!["ValidationError"], Permanent),
+            (vec!["ItemCollectionSizeLimitExceeded"], Permanent),
+        ] {
+            assert_eq!(
+                transaction_cancellation(reasons.clone()),
+                kind,
+                "{reasons:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_cancellation_is_classified_by_its_reasons_not_its_code() {
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        use aws_sdk_dynamodb::types::error::TransactionCanceledException;
+        use aws_sdk_dynamodb::types::CancellationReason;
+        let cancelled = |code: &str| {
+            let e = TransactionCanceledException::builder()
+                .message("Transaction cancelled")
+                .cancellation_reasons(CancellationReason::builder().code("None").build())
+                .cancellation_reasons(CancellationReason::builder().code(code).build())
+                .build();
+            SdkError::service_error(
+                TransactWriteItemsError::TransactionCanceledException(e),
+                response(400),
+            )
+        };
+        assert!(matches!(
+            classify_transaction(cancelled("ThrottlingError")),
+            StoreError::Transient(_)
+        ));
+        assert!(matches!(
+            classify_transaction(cancelled("ConditionalCheckFailed")),
+            StoreError::Conflict(_)
+        ));
+    }
     use aws_sdk_dynamodb::error::ErrorMetadata;
     use aws_sdk_s3::primitives::SdkBody;
 

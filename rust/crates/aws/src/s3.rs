@@ -11,7 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, MetadataDirective, ServerSideEncryption};
 use aws_sdk_s3::Client;
 use docproc_core::ports::{
-    DownloadedObject, ObjectMetadata, ObjectStore, ResponseHeaders, StoreResult,
+    DownloadedObject, ObjectMetadata, ObjectStore, ResponseHeaders, StoreResult, VersionRef,
 };
 use docproc_core::presign::{presigned_post, PostPolicyRequest, PresignedPost, SigningCredentials};
 use docproc_core::StoreError;
@@ -27,6 +27,7 @@ pub struct S3Objects {
     config: aws_config::SdkConfig,
     bucket: String,
     kms_key_id: String,
+    bypass_governance_retention: bool,
 }
 
 /// The S3 endpoint override, if any (emulators): service-specific first.
@@ -52,7 +53,60 @@ impl S3Objects {
             config: config.clone(),
             bucket: bucket.into(),
             kms_key_id: kms_key_id.into(),
+            bypass_governance_retention: false,
         }
+    }
+
+    /// Deletes send `x-amz-bypass-governance-retention: true`: with Object
+    /// Lock default retention in governance mode, "to override or remove
+    /// governance-mode retention settings, you must have the
+    /// s3:BypassGovernanceRetention permission and must explicitly include
+    /// x-amz-bypass-governance-retention:true as a request header"
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html#object-lock-managing-bypass).
+    /// The processor removes refused and rejected versions from `incoming/`
+    /// this way; the role grants the permission on those prefixes only.
+    pub fn bypassing_governance_retention(mut self, bypass: bool) -> Self {
+        self.bypass_governance_retention = bypass;
+        self
+    }
+
+    /// ListObjectVersions under `prefix`, every page. S3 lists keys in
+    /// order and "returns versions ... with the most recently stored
+    /// returned first" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html),
+    /// so each key's run is reversed. Delete markers are listed apart and
+    /// left out. Needs `s3:ListBucketVersions` on the bucket.
+    async fn list_versions(&self, prefix: &str) -> StoreResult<Vec<VersionRef>> {
+        // A presigned form can be posted again until it expires; past this
+        // many versions under one document something is wrong: fail loudly.
+        const MAX_PAGES: usize = 20;
+        let mut listed: Vec<VersionRef> = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            listed.extend(page.versions().iter().filter_map(|v| {
+                Some(VersionRef {
+                    key: v.key()?.to_string(),
+                    version_id: v.version_id()?.to_string(),
+                })
+            }));
+            if page.is_truncated() != Some(true) {
+                return Ok(oldest_first(listed));
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+        }
+        Err(StoreError::Permanent(format!(
+            "{prefix} has more versions than {MAX_PAGES} pages list"
+        )))
     }
 
     /// A presigned GET of one object version: "To retrieve a specific
@@ -161,6 +215,7 @@ impl S3Objects {
             .bucket(&self.bucket)
             .key(key)
             .set_version_id(version_id.map(str::to_string))
+            .set_bypass_governance_retention(self.bypass_governance_retention.then_some(true))
     }
 
     fn post_url(&self, region: &str) -> String {
@@ -169,6 +224,21 @@ impl S3Objects {
             None => format!("https://{}.s3.{region}.amazonaws.com/", self.bucket),
         }
     }
+}
+
+/// S3's listing order (keys ascending, each key newest first) turned into
+/// each key's versions oldest first.
+fn oldest_first(listed: Vec<VersionRef>) -> Vec<VersionRef> {
+    let mut runs: Vec<Vec<VersionRef>> = Vec::new();
+    for v in listed {
+        match runs.last_mut() {
+            Some(run) if run[0].key == v.key => run.push(v),
+            _ => runs.push(vec![v]),
+        }
+    }
+    runs.into_iter()
+        .flat_map(|run| run.into_iter().rev())
+        .collect()
 }
 
 impl ObjectStore for S3Objects {
@@ -248,6 +318,10 @@ impl ObjectStore for S3Objects {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    async fn versions(&self, prefix: &str) -> StoreResult<Vec<VersionRef>> {
+        self.list_versions(prefix).await
     }
 
     /// A presigned GET of one object version: "To retrieve a specific

@@ -37,12 +37,15 @@ impl Publisher for SnsPublisher {
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(format!(
-                "docproc: document {} is {}",
-                change.document_id, change.new_status
-            ))
+            .subject(match &change.refused_version {
+                None => format!(
+                    "docproc: document {} is {}",
+                    change.document_id, change.new_status
+                ),
+                Some(_) => format!("docproc: document {} refused an upload", change.document_id),
+            })
             .message(message)
-            .message_attributes("event_type", string_attr("document.status_changed")?)
+            .message_attributes("event_type", string_attr(change.event_type())?)
             .message_attributes("status", string_attr(change.new_status.as_str())?)
             .message_attributes("client_id", string_attr(&change.client_id)?)
             .send()

@@ -134,10 +134,18 @@ pub enum TamperError {
     BrokenLink { seq: u64 },
     #[error("the trail has events but no anchor (the anchor was removed)")]
     Unanchored,
-    #[error("the trail ends at event {found} but its anchor says {expected}: events were removed from the end")]
+    #[error("{}", truncated_message(*expected, *found))]
     Truncated { expected: u64, found: u64 },
     #[error("the last event does not hash to the anchor (the end of the trail was replaced)")]
     AnchorMismatch,
+}
+
+fn truncated_message(expected: u64, found: u64) -> String {
+    if found == 0 {
+        format!("every event was removed: the trail is empty but its anchor says {expected}")
+    } else {
+        format!("the trail ends at event {found} but its anchor says {expected}: events were removed from the end")
+    }
 }
 
 /// Verifies a whole trail, in stored order. Returns the number of events.
@@ -172,8 +180,13 @@ pub fn verify_chain(document_id: &str, events: &[AuditEvent]) -> Result<usize, T
     Ok(events.len())
 }
 
-/// Verifies a whole trail against its anchor: the chain must be intact and
-/// end exactly where the anchor says, with the anchor's hash.
+/// Verifies a trail against its anchor. Read the anchor first, then the
+/// trail: appends are the only writes, and each moves the anchor in the same
+/// transaction as its event, so every event up to the anchor that was read
+/// must be there, intact and ending with the anchor's hash. Events after it
+/// were appended in between (or are unanchored) and are not judged, so a
+/// concurrent append is never reported as tampering. Returns how many events
+/// were verified: the anchor's position.
 pub fn verify_anchored(
     document_id: &str,
     events: &[AuditEvent],
@@ -186,18 +199,19 @@ pub fn verify_anchored(
             TamperError::Unanchored
         });
     };
+    let anchored = events.partition_point(|e| e.seq <= head.seq);
+    let events = &events[..anchored];
     let count = match verify_chain(document_id, events) {
         Err(TamperError::Empty) => 0,
         other => other?,
     };
-    let last = events.last();
     if count as u64 != head.seq {
         return Err(TamperError::Truncated {
             expected: head.seq,
             found: count as u64,
         });
     }
-    if last.map(|e| &e.hash) != Some(&head.hash) {
+    if events.last().map(|e| &e.hash) != Some(&head.hash) {
         return Err(TamperError::AnchorMismatch);
     }
     Ok(count)
@@ -310,6 +324,29 @@ mod tests {
             })
         );
         assert_eq!(verify_chain("d1", &[]), Err(TamperError::Empty));
+    }
+
+    /// The anchor is read first; an event appended before the trail is read
+    /// is not judged, so it is never a false tamper report.
+    #[test]
+    fn an_append_between_reading_the_anchor_and_the_trail_is_not_tampering() {
+        let t = trail(4);
+        let head = AuditHead::of(&t[2]);
+        assert_eq!(verify_anchored("d1", &t, Some(&head)), Ok(3));
+        // An event removed below the anchor is still found.
+        let mut gap = t.clone();
+        gap.remove(1);
+        assert!(verify_anchored("d1", &gap, Some(&head)).is_err());
+        // Every event removed, the anchor kept: truncated, said as such.
+        let err = verify_anchored("d1", &[], Some(&head)).unwrap_err();
+        assert_eq!(
+            err,
+            TamperError::Truncated {
+                expected: 3,
+                found: 0
+            }
+        );
+        assert!(err.to_string().contains("every event was removed"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::error::DomainError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,6 +33,11 @@ impl DocumentStatus {
             DocumentStatus::Rejected => "REJECTED",
             DocumentStatus::Deleted => "DELETED",
         }
+    }
+
+    /// PROCESSED or REJECTED: a verdict, which is final.
+    pub fn is_verdict(self) -> bool {
+        matches!(self, DocumentStatus::Processed | DocumentStatus::Rejected)
     }
 
     pub fn parse(s: &str) -> Option<DocumentStatus> {
@@ -91,7 +97,17 @@ pub struct Document {
     /// Downloads are presigned for exactly this version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_version: Option<String>,
+    /// Versions uploaded under the document's key after its verdict (or
+    /// beside its first complete version) that were refused: each one is
+    /// audited, announced once and removed. At most [`MAX_REFUSED_VERSIONS`]
+    /// are listed here; the audit trail records every one.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub refused_versions: BTreeSet<String>,
 }
+
+/// How many refused version ids a record lists (a DynamoDB item holds at most
+/// 400 KB; a version id is up to 1,024 bytes).
+pub const MAX_REFUSED_VERSIONS: usize = 100;
 
 /// The public JSON view of a document (no internal fields).
 pub fn public_view(doc: &Document) -> serde_json::Value {

@@ -8,6 +8,7 @@ pub mod document;
 pub mod error;
 pub mod keys;
 pub mod memory;
+pub mod notification;
 pub mod pagination;
 pub mod ports;
 pub mod presign;

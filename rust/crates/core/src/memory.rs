@@ -38,10 +38,31 @@ impl FailureInjector {
     }
 }
 
+/// One change of an item, as a `NEW_AND_OLD_IMAGES` stream carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemChange {
+    pub old: Option<Document>,
+    pub new: Document,
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryDocuments {
     pub items: Mutex<BTreeMap<String, Document>>,
+    /// Every write that changed an item, in order. Like DynamoDB Streams, a
+    /// write that changes nothing leaves no record.
+    pub stream: Mutex<Vec<ItemChange>>,
     pub failures: FailureInjector,
+}
+
+impl MemoryDocuments {
+    fn changed(&self, old: Option<Document>, new: &Document) {
+        if old.as_ref() != Some(new) {
+            lock(&self.stream).push(ItemChange {
+                old,
+                new: new.clone(),
+            });
+        }
+    }
 }
 
 impl DocumentRepository for MemoryDocuments {
@@ -60,6 +81,7 @@ impl DocumentRepository for MemoryDocuments {
             )));
         }
         items.insert(document.document_id.clone(), document.clone());
+        self.changed(None, document);
         Ok(())
     }
 
@@ -72,11 +94,7 @@ impl DocumentRepository for MemoryDocuments {
                 o.document_id
             )));
         };
-        let newer_recorded = doc
-            .source_sequencer
-            .as_deref()
-            .is_some_and(|s| s > o.sequencer.as_str());
-        if newer_recorded || doc.status == DocumentStatus::Deleted {
+        if doc.status != DocumentStatus::Pending {
             return Ok(OutcomeWrite::Stale);
         }
         let previous = doc.clone();
@@ -92,9 +110,29 @@ impl DocumentRepository for MemoryDocuments {
         doc.source_version = o.version_id.clone();
         doc.object_version = o.object_version.clone();
         doc.updated_at = o.updated_at.clone();
+        let new = doc.clone();
+        self.changed(Some(previous.clone()), &new);
         Ok(OutcomeWrite::Applied {
             previous: Box::new(previous),
         })
+    }
+
+    async fn record_refusal(&self, document_id: &str, version_id: &str) -> StoreResult<bool> {
+        self.failures.check("documents.record_refusal")?;
+        let mut items = lock(&self.items);
+        let Some(doc) = items.get_mut(document_id) else {
+            return Ok(false);
+        };
+        if doc.refused_versions.len() >= crate::document::MAX_REFUSED_VERSIONS
+            || doc.refused_versions.contains(version_id)
+        {
+            return Ok(false);
+        }
+        let previous = doc.clone();
+        doc.refused_versions.insert(version_id.to_string());
+        let new = doc.clone();
+        self.changed(Some(previous), &new);
+        Ok(true)
     }
 
     async fn mark_deleted(&self, document_id: &str, at: &str) -> StoreResult<Document> {
@@ -102,9 +140,12 @@ impl DocumentRepository for MemoryDocuments {
         let mut items = lock(&self.items);
         match items.get_mut(document_id) {
             Some(doc) if doc.status != DocumentStatus::Deleted => {
+                let previous = doc.clone();
                 doc.status = DocumentStatus::Deleted;
                 doc.updated_at = at.to_string();
-                Ok(doc.clone())
+                let new = doc.clone();
+                self.changed(Some(previous), &new);
+                Ok(new)
             }
             _ => Err(StoreError::Conflict(format!(
                 "document {document_id} is missing or deleted"
@@ -275,10 +316,19 @@ pub struct MemoryObjects {
     /// Every key's versions, oldest first.
     pub versions: Mutex<BTreeMap<String, Vec<StoredVersion>>>,
     next_version: AtomicUsize,
-    /// Version ids under Object Lock retention: deleting them is refused
-    /// ("you can't delete a protected object version"), a delete marker is not
+    /// Version ids under Object Lock retention in compliance mode: deleting
+    /// them is refused ("you can't delete a protected object version"), a
+    /// delete marker is not
     /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
     pub retained: Mutex<std::collections::BTreeSet<String>>,
+    /// Default retention in governance mode: every new version is protected,
+    /// and deleting one is refused unless the request bypasses governance
+    /// retention (`bypass_governance`), which needs
+    /// `s3:BypassGovernanceRetention` (object-lock-managing.html).
+    pub governance_default: std::sync::atomic::AtomicBool,
+    governance_retained: Mutex<std::collections::BTreeSet<String>>,
+    /// This client sends `x-amz-bypass-governance-retention: true` on deletes.
+    pub bypass_governance: std::sync::atomic::AtomicBool,
     pub failures: FailureInjector,
     /// Fails only deletes (transiently), after `failures` passed.
     pub delete_failures: FailureInjector,
@@ -288,6 +338,9 @@ impl MemoryObjects {
     /// Adds a version under `key` (made current) and returns its id: `v1`, `v2`, …
     pub fn put_version(&self, key: &str, object: Option<StoredObject>) -> String {
         let version_id = format!("v{}", self.next_version.fetch_add(1, Ordering::SeqCst) + 1);
+        if object.is_some() && self.governance_default.load(Ordering::SeqCst) {
+            lock(&self.governance_retained).insert(version_id.clone());
+        }
         lock(&self.versions)
             .entry(key.to_string())
             .or_default()
@@ -379,7 +432,11 @@ impl ObjectStore for MemoryObjects {
         self.failures.check("objects.delete")?;
         self.delete_failures.check("objects.delete")?;
         match version_id {
-            Some(id) if lock(&self.retained).contains(id) => {
+            Some(id)
+                if lock(&self.retained).contains(id)
+                    || (lock(&self.governance_retained).contains(id)
+                        && !self.bypass_governance.load(Ordering::SeqCst)) =>
+            {
                 return Err(StoreError::Permanent(format!(
                     "AccessDenied: {key} version {id} is protected by Object Lock"
                 )))
@@ -394,6 +451,22 @@ impl ObjectStore for MemoryObjects {
             }
         }
         Ok(())
+    }
+
+    async fn versions(&self, prefix: &str) -> StoreResult<Vec<VersionRef>> {
+        self.failures.check("objects.versions")?;
+        Ok(lock(&self.versions)
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .flat_map(|(key, list)| {
+                list.iter()
+                    .filter(|v| v.object.is_some())
+                    .map(move |v| VersionRef {
+                        key: key.clone(),
+                        version_id: v.version_id.clone(),
+                    })
+            })
+            .collect())
     }
 
     async fn presign_get(

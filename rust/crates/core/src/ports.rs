@@ -49,8 +49,8 @@ pub struct ProcessingOutcome {
 pub enum OutcomeWrite {
     /// The outcome was recorded; carries the record as it was before.
     Applied { previous: Box<Document> },
-    /// A newer (or the same) object version was already recorded, or the
-    /// document was deleted: the event is a duplicate or arrived out of order.
+    /// The document is no longer PENDING: another delivery recorded its
+    /// verdict first, or it was deleted. A verdict is final.
     Stale,
 }
 
@@ -58,14 +58,22 @@ pub trait DocumentRepository: Send + Sync {
     fn get(&self, document_id: &str) -> impl Future<Output = StoreResult<Option<Document>>> + Send;
     /// Creates the record; `Conflict` if the id exists.
     fn create(&self, document: &Document) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Records a processing outcome only if no newer object version was
-    /// recorded before (`source_sequencer <= outcome.sequencer`) and the
-    /// document is not deleted. Re-applying the same version is allowed so a
-    /// retried invocation can finish its side effects.
+    /// Records a processing outcome only while the document is PENDING, so
+    /// that exactly one delivery judges it, whatever runs concurrently.
     fn record_outcome(
         &self,
         outcome: &ProcessingOutcome,
     ) -> impl Future<Output = StoreResult<OutcomeWrite>> + Send;
+    /// Adds `version_id` to the document's refused versions. True when it was
+    /// added by this call; false when it was listed already (a redelivery),
+    /// the list is full, or the document does not exist. Only a write that
+    /// adds an id changes the item, so the stream carries one record per
+    /// refused version.
+    fn record_refusal(
+        &self,
+        document_id: &str,
+        version_id: &str,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Logical delete; `Conflict` if missing or already deleted.
     fn mark_deleted(
         &self,
@@ -165,6 +173,13 @@ pub struct ResponseHeaders {
     pub content_type: String,
 }
 
+/// One stored object version.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VersionRef {
+    pub key: String,
+    pub version_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DownloadedObject {
     pub size: u64,
@@ -209,6 +224,9 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         version_id: Option<&str>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The object versions stored under keys that start with `prefix` (not
+    /// delete markers), by key, each key's versions oldest first.
+    fn versions(&self, prefix: &str) -> impl Future<Output = StoreResult<Vec<VersionRef>>> + Send;
     /// A presigned GET for one object version.
     fn presign_get(
         &self,
@@ -256,7 +274,9 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = StoreResult<PresignedPost>> + Send;
 }
 
-/// One published status change.
+/// One published change of a document: its status changed, or (with
+/// `refused_version`) an upload under its key was refused and its status
+/// stayed what it was.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StatusChange {
     pub document_id: String,
@@ -266,6 +286,19 @@ pub struct StatusChange {
     pub reason_code: Option<String>,
     pub reason_message: Option<String>,
     pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_version: Option<String>,
+}
+
+impl StatusChange {
+    /// The SNS `event_type` attribute subscribers filter on.
+    pub fn event_type(&self) -> &'static str {
+        if self.refused_version.is_some() {
+            "document.overwrite_refused"
+        } else {
+            "document.status_changed"
+        }
+    }
 }
 
 pub trait Publisher: Send + Sync {

@@ -36,19 +36,37 @@ pub fn incoming_key(client_id: &str, document_id: &str) -> String {
     format!("{INCOMING_PREFIX}{client_id}/{document_id}")
 }
 
-/// Quarantined copies are per object version (its sequencer), so a late event
-/// for an older version can never overwrite a newer quarantined copy. The
-/// sequencer is the normalised (right-padded) one; the padding is dropped, so
-/// sequencers that S3 orders as equal name the same copy.
-pub fn quarantine_key(client_id: &str, document_id: &str, sequencer: &str) -> String {
-    let significant = sequencer.trim_end_matches('0');
+/// Where the quarantined copy of one object version goes. Every delivery
+/// that judges the version copies it to this one key, whichever event it came
+/// with, so copies made by deliveries that lost the race to record the
+/// verdict (or died before recording it) are found there and removed. S3
+/// does not document the alphabet of version ids, so the key carries a digest
+/// of the id. Without a version id (a bucket without versioning) the
+/// normalised sequencer names the copy, its right padding dropped so that
+/// sequencers S3 orders as equal name the same copy.
+pub fn quarantine_key(
+    client_id: &str,
+    document_id: &str,
+    version_id: Option<&str>,
+    sequencer: &str,
+) -> String {
+    let name = match version_id {
+        Some(v) => version_digest(v),
+        None => match sequencer.trim_end_matches('0') {
+            "" => "0".to_string(),
+            significant => significant.to_string(),
+        },
+    };
+    format!("{QUARANTINE_PREFIX}{client_id}/{document_id}/{name}")
+}
+
+/// A short name for an object version id that is safe in keys of any kind:
+/// `v-` and 32 hex digits of its SHA-256.
+pub fn version_digest(version_id: &str) -> String {
+    use sha2::{Digest, Sha256};
     format!(
-        "{QUARANTINE_PREFIX}{client_id}/{document_id}/{}",
-        if significant.is_empty() {
-            "0"
-        } else {
-            significant
-        }
+        "v-{}",
+        &hex::encode(Sha256::digest(version_id.as_bytes()))[..32]
     )
 }
 
@@ -108,9 +126,20 @@ mod tests {
     }
 
     #[test]
-    fn quarantine_keys_drop_only_the_right_padding() {
+    fn quarantine_keys_name_the_version() {
+        let v1 = quarantine_key("acme", "doc-1", Some("v1"), "0A");
+        assert_eq!(v1, quarantine_key("acme", "doc-1", Some("v1"), "0B"));
+        assert_ne!(v1, quarantine_key("acme", "doc-1", Some("v2"), "0A"));
+        // Any version id makes one safe path segment.
+        let odd = quarantine_key("acme", "doc-1", Some("3/L4kq+tJ../x"), "0A");
+        assert_eq!(odd.matches('/').count(), 3, "{odd}");
+        assert!(odd.starts_with("quarantine/acme/doc-1/v-"));
+    }
+
+    #[test]
+    fn unversioned_quarantine_keys_drop_only_the_right_padding() {
         use crate::document::normalize_sequencer;
-        let key = |s: &str| quarantine_key("acme", "doc-1", &normalize_sequencer(s).unwrap());
+        let key = |s: &str| quarantine_key("acme", "doc-1", None, &normalize_sequencer(s).unwrap());
         assert_eq!(key("000A1B"), "quarantine/acme/doc-1/000A1B");
         assert_eq!(key("0A"), key("0A00"));
         assert_ne!(key("0A"), key("00A"));

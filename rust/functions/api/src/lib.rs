@@ -221,6 +221,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             source_sequencer: None,
             source_version: None,
             object_version: None,
+            refused_versions: Default::default(),
         }
     }
 
@@ -265,8 +266,28 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
         // Record first, then the object: the processor must find the record
         // when the object's event arrives.
         let replay = self.create_record(&doc).await?;
+        // Audited on every attempt, once (deduplicated): an attempt that
+        // failed after creating the record leaves it to the retry.
+        let detail = json!({"filename": upload.filename, "declared_type": upload.content_type, "size": doc.size, "method": "inline", "key_id": caller.key_id});
+        append_event(
+            self.audit,
+            &id,
+            NewAuditEvent::new(&caller.client_id, "created", "success", detail),
+            Some("created"),
+        )
+        .await?;
         if let Some(existing) = &replay {
-            if existing.status != DocumentStatus::Pending {
+            // Judged already, or stored by the earlier attempt: the bytes are
+            // the same (same request), and a second version would only be
+            // refused as an overwrite.
+            if existing.status != DocumentStatus::Pending
+                || self
+                    .objects
+                    .versions(&doc.object_key)
+                    .await?
+                    .iter()
+                    .any(|v| v.key == doc.object_key)
+            {
                 return Ok(created(public_view(existing), true));
             }
         }
@@ -275,16 +296,6 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
             user: Self::object_metadata(caller, &upload.filename, &upload.content_type),
         };
         self.objects.put(&doc.object_key, bytes, &metadata).await?;
-        if replay.is_none() {
-            let detail = json!({"filename": upload.filename, "declared_type": upload.content_type, "size": doc.size, "method": "inline", "key_id": caller.key_id});
-            append_event(
-                self.audit,
-                &id,
-                NewAuditEvent::new(&caller.client_id, "created", "success", detail),
-                Some("created"),
-            )
-            .await?;
-        }
         Ok(created(
             public_view(replay.as_ref().unwrap_or(&doc)),
             replay.is_some(),
@@ -343,16 +354,16 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
                 upload.content_md5.as_deref(),
             )
             .await?;
-        if replay.is_none() {
-            let detail = json!({"filename": doc.filename, "declared_type": doc.declared_type, "size": doc.size, "method": "presigned", "key_id": caller.key_id});
-            append_event(
-                self.audit,
-                &id,
-                NewAuditEvent::new(&caller.client_id, "upload_authorized", "success", detail),
-                Some("created"),
-            )
-            .await?;
-        }
+        // Once per document (deduplicated), also when an earlier attempt
+        // failed after creating the record.
+        let detail = json!({"filename": doc.filename, "declared_type": doc.declared_type, "size": doc.size, "method": "presigned", "key_id": caller.key_id});
+        append_event(
+            self.audit,
+            &id,
+            NewAuditEvent::new(&caller.client_id, "upload_authorized", "success", detail),
+            Some("created"),
+        )
+        .await?;
         let mut view = public_view(&doc);
         view["upload"] = json!(post);
         Ok(created(view, replay.is_some()))

@@ -13,6 +13,7 @@ use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use docproc_core::document::DocumentStatus;
 use docproc_core::keys::validate_client_id;
+use docproc_core::notification::{changes, StatusImage};
 use docproc_core::ports::{Publisher, StatusChange};
 use serde_json::Value;
 
@@ -28,8 +29,9 @@ fn status(image: &Value) -> Option<DocumentStatus> {
 /// Why a record was not published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordError {
-    /// The image cannot be read (no valid status): reported for retry, and
-    /// to the on-failure destination once retries run out.
+    /// The image cannot be read (no valid status): retrying cannot fix it,
+    /// so it is isolated and sent to the on-failure destination alone (see
+    /// `notify`).
     Malformed(String),
     /// Its ids cannot be published safely; retrying cannot change that, so
     /// it is logged once and skipped, never blocking the shard.
@@ -58,10 +60,10 @@ fn loggable(value: &str) -> String {
     format!("{short:?}")
 }
 
-/// The status change a stream record carries, if any.
-pub fn status_change(record: &EventRecord) -> Result<Option<StatusChange>, RecordError> {
-    let change = read_change(record).map_err(RecordError::Malformed)?;
-    if let Some(change) = &change {
+/// The changes a stream record carries: a status change, refused uploads.
+pub fn status_changes(record: &EventRecord) -> Result<Vec<StatusChange>, RecordError> {
+    let changes = read_changes(record).map_err(RecordError::Malformed)?;
+    if let Some(change) = changes.first() {
         if !is_publishable_id(&change.document_id) {
             return Err(RecordError::UnsafeIds(format!(
                 "document_id {} is not publishable",
@@ -75,42 +77,89 @@ pub fn status_change(record: &EventRecord) -> Result<Option<StatusChange>, Recor
             )));
         }
     }
-    Ok(change)
+    Ok(changes)
 }
 
-fn read_change(record: &EventRecord) -> Result<Option<StatusChange>, String> {
+/// The attributes of a stream image that notifications carry.
+fn image(value: &Value) -> Result<StatusImage, String> {
+    Ok(StatusImage {
+        document_id: attr(value, "document_id").ok_or("image has no document_id")?,
+        client_id: attr(value, "client_id").ok_or("image has no client_id")?,
+        status: status(value).ok_or("image has no valid status")?,
+        reason_code: attr(value, "reason_code"),
+        reason_message: attr(value, "reason_message"),
+        updated_at: attr(value, "updated_at").unwrap_or_default(),
+        refused_versions: value
+            .get("refused_versions")
+            .and_then(|v| v.get("SS"))
+            .and_then(Value::as_array)
+            .map(|set| {
+                set.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
+}
+
+fn read_changes(record: &EventRecord) -> Result<Vec<StatusChange>, String> {
     if record.event_name == "REMOVE" {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let new = serde_json::to_value(&record.change.new_image).map_err(|e| e.to_string())?;
     let old = serde_json::to_value(&record.change.old_image).map_err(|e| e.to_string())?;
-    let new_status = status(&new).ok_or("new image has no valid status")?;
-    let old_status = status(&old);
-    if old_status == Some(new_status) {
-        return Ok(None);
-    }
-    Ok(Some(StatusChange {
-        document_id: attr(&new, "document_id").ok_or("new image has no document_id")?,
-        client_id: attr(&new, "client_id").ok_or("new image has no client_id")?,
-        old_status,
-        new_status,
-        reason_code: attr(&new, "reason_code"),
-        reason_message: attr(&new, "reason_message"),
-        at: attr(&new, "updated_at").unwrap_or_default(),
-    }))
+    let new = image(&new).map_err(|e| format!("new {e}"))?;
+    // An old image that cannot be read is treated as none: the change is
+    // published rather than lost.
+    let old = (record.event_name != "INSERT")
+        .then(|| image(&old).ok())
+        .flatten();
+    Ok(changes(old.as_ref(), &new))
 }
 
-pub async fn notify<P: Publisher>(publisher: &P, event: &Event) -> DynamoDbEventResponse {
+/// A record that can never be published, first in its batch: the
+/// invocation fails with it so that Lambda bisects the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoisonRecord {
+    pub sequence_number: String,
+    pub problem: String,
+}
+
+pub use docproc_core::notification::POISON_MARKER;
+
+impl std::fmt::Display for PoisonRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{POISON_MARKER} {}: {} (retrying cannot fix it)",
+            self.sequence_number, self.problem
+        )
+    }
+}
+
+impl std::error::Error for PoisonRecord {}
+
+/// Publishes each record's changes in order and reports the first record
+/// that failed, so Lambda retries from it and checkpoints the rest
+/// (partial batch response). A poison record (its image cannot be read) is
+/// isolated without stranding the valid records around it: the mapping
+/// bisects on function errors, and "when a partial batch success response
+/// is received and both BisectBatchOnFunctionError and
+/// ReportBatchItemFailures are turned on, the batch is bisected at the
+/// returned sequence number and Lambda retries only the remaining records"
+/// (services-ddb-batchfailurereporting.html). So a poison record after
+/// others is reported as the failed item; first in its batch, it fails the
+/// invocation, and each bisection halves the batch until it stands alone,
+/// retries run out and the on-failure destination gets its range only.
+pub async fn notify<P: Publisher>(
+    publisher: &P,
+    event: &Event,
+) -> Result<DynamoDbEventResponse, PoisonRecord> {
     let mut response = DynamoDbEventResponse::default();
-    for record in &event.records {
+    for (index, record) in event.records.iter().enumerate() {
         let sequence = record.change.sequence_number.clone();
-        let result = match status_change(record) {
-            Ok(Some(change)) => publisher
-                .publish(&change)
-                .await
-                .map(|()| Some(change))
-                .map_err(|e| e.to_string()),
-            Ok(None) => Ok(None),
+        let changes = match status_changes(record) {
+            Ok(changes) => changes,
             Err(RecordError::UnsafeIds(problem)) => {
                 tracing::error!(
                     sequence_number = sequence,
@@ -118,34 +167,60 @@ pub async fn notify<P: Publisher>(publisher: &P, event: &Event) -> DynamoDbEvent
                     problem,
                     "status change not published: unsafe ids; skipped (retrying cannot fix it)"
                 );
-                Ok(None)
+                Vec::new()
             }
-            Err(RecordError::Malformed(e)) => Err(e),
+            Err(RecordError::Malformed(problem)) => {
+                tracing::error!(
+                    sequence_number = sequence,
+                    event_id = record.event_id,
+                    problem,
+                    first_in_batch = index == 0,
+                    "poison record: it cannot be read; isolating it for the on-failure destination"
+                );
+                if index == 0 {
+                    return Err(PoisonRecord {
+                        sequence_number: sequence.unwrap_or_default(),
+                        problem,
+                    });
+                }
+                response.batch_item_failures.push(failure(sequence));
+                break;
+            }
         };
-        match result {
-            Ok(Some(change)) => tracing::info!(
+        let mut published = true;
+        for change in &changes {
+            if let Err(error) = publisher.publish(change).await {
+                tracing::error!(
+                    sequence_number = sequence,
+                    event_id = record.event_id,
+                    error = %error,
+                    "record not published; reporting it for retry"
+                );
+                published = false;
+                break;
+            }
+            tracing::info!(
                 document_id = change.document_id,
                 client_id = change.client_id,
                 old_status = change.old_status.map(|s| s.as_str()),
                 new_status = change.new_status.as_str(),
-                "status change published"
-            ),
-            Ok(None) => {}
-            Err(error) => {
-                tracing::error!(
-                    sequence_number = sequence,
-                    event_id = record.event_id,
-                    error,
-                    "record not published; reporting it for retry"
-                );
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = sequence;
-                response.batch_item_failures.push(failure);
-                break;
-            }
+                refused_version = change.refused_version,
+                event_type = change.event_type(),
+                "change published"
+            );
+        }
+        if !published {
+            response.batch_item_failures.push(failure(sequence));
+            break;
         }
     }
-    response
+    Ok(response)
+}
+
+fn failure(sequence: Option<String>) -> DynamoDbBatchItemFailure {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = sequence;
+    failure
 }
 
 #[cfg(test)]
@@ -186,7 +261,7 @@ mod tests {
             record("102", "MODIFY", Some("PROCESSED"), "PROCESSED"),
             record("103", "REMOVE", Some("PROCESSED"), "PROCESSED"),
         ]);
-        let r = notify(&p, &ev).await;
+        let r = notify(&p, &ev).await.unwrap();
         assert!(r.batch_item_failures.is_empty());
         let published = p.published.lock().unwrap();
         assert_eq!(published.len(), 2);
@@ -210,7 +285,7 @@ mod tests {
             record("202", "MODIFY", Some("PENDING"), "PROCESSED"),
         ]);
         p.failures.fail_next(1);
-        let r = notify(&p, &ev).await;
+        let r = notify(&p, &ev).await.unwrap();
         let ids: Vec<_> = r
             .batch_item_failures
             .iter()
@@ -222,7 +297,11 @@ mod tests {
             "nothing after the failed record was published"
         );
         // The retry (from 201) publishes both.
-        assert!(notify(&p, &ev).await.batch_item_failures.is_empty());
+        assert!(notify(&p, &ev)
+            .await
+            .unwrap()
+            .batch_item_failures
+            .is_empty());
         assert_eq!(p.published.lock().unwrap().len(), 2);
     }
 
@@ -245,7 +324,7 @@ mod tests {
             with_id("404", "document_id", valid),
             with_id("405", "document_id", orphan),
         ]);
-        let r = notify(&p, &ev).await;
+        let r = notify(&p, &ev).await.unwrap();
         assert!(
             r.batch_item_failures.is_empty(),
             "nothing is retried: {:?}",
@@ -282,12 +361,39 @@ mod tests {
         }
     }
 
+    /// A poison record never blocks the valid records around it: after
+    /// others it is the reported failure (those before it are published and
+    /// checkpointed); first in its batch it fails the invocation, so Lambda
+    /// bisects until it stands alone and dead-letters only its range.
     #[tokio::test]
-    async fn malformed_images_are_reported_not_dropped() {
+    async fn a_poison_record_is_isolated_not_retried_with_the_valid_ones() {
         let p = MemoryPublisher::default();
-        let mut bad = record("300", "MODIFY", Some("PENDING"), "PROCESSED");
+        let mut bad = record("301", "MODIFY", Some("PENDING"), "PROCESSED");
         bad["dynamodb"]["NewImage"]["status"] = json!({"S": "EXPLODED"});
-        let r = notify(&p, &event(vec![bad])).await;
-        assert_eq!(r.batch_item_failures.len(), 1);
+        let good = |seq: &str| record(seq, "MODIFY", Some("PENDING"), "PROCESSED");
+        let r = notify(&p, &event(vec![good("300"), bad.clone(), good("302")]))
+            .await
+            .unwrap();
+        let failed: Vec<_> = r
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        assert_eq!(failed, vec![Some("301".to_string())]);
+        assert_eq!(p.published.lock().unwrap().len(), 1, "300 published");
+        // Lambda retries from 301: now first in its batch, it fails the invocation.
+        let poison = notify(&p, &event(vec![bad.clone(), good("302")]))
+            .await
+            .unwrap_err();
+        assert_eq!(poison.sequence_number, "301");
+        assert!(poison.to_string().contains(POISON_MARKER), "{poison}");
+        // After the bisection the valid half goes through on its own.
+        assert!(notify(&p, &event(vec![good("302")]))
+            .await
+            .unwrap()
+            .batch_item_failures
+            .is_empty());
+        assert_eq!(p.published.lock().unwrap().len(), 2);
+        assert!(notify(&p, &event(vec![bad])).await.is_err());
     }
 }

@@ -1,13 +1,22 @@
-//! S3 ObjectCreated → processing verdict. Streams the object to ephemeral
-//! storage (hashing on the way), runs the engine, records the outcome with a
-//! write conditioned on the object's sequencer (duplicates and out-of-order
-//! events never regress a status), quarantines rejected objects and appends
-//! to the audit trail. Storage failures before the verdict is recorded are
-//! errors, so Lambda retries the invocation and finally sends the event to
-//! the on-failure destination (S3 invokes the function asynchronously:
+//! S3 ObjectCreated → processing verdict. A document's verdict is final and
+//! given once: the first complete version under its key is judged (streamed
+//! to ephemeral storage, hashed, run through the engine) and its outcome is
+//! recorded only while the document is PENDING, so exactly one delivery's
+//! verdict stands however many run at once. Every other version under the
+//! key, uploaded later or beside it, is refused: audited with its version id
+//! and uploader, announced once, and removed. Rejected versions are copied
+//! to quarantine before the verdict is recorded (the record never points at
+//! a missing object); copies made by deliveries that lost the race are
+//! removed by whichever delivery finishes the verdict. Every side effect
+//! after the record is idempotent and re-run by each later delivery, so a
+//! crash between any two of them is finished by the retry.
+//!
+//! Storage failures are errors, so Lambda retries the invocation and finally
+//! sends the event to the on-failure destination (S3 invokes the function
+//! asynchronously:
 //! https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
 //! a hostile document is a verdict. Once a verdict is recorded, a cleanup
-//! that S3 refuses for good (for example an original under Object Lock
+//! that S3 refuses for good (for example a version under compliance-mode
 //! retention) is audited instead of failing the event forever.
 
 use aws_lambda_events::s3::S3Event;
@@ -17,7 +26,10 @@ use docproc_core::ports::{
     AuditRepository, DocumentRepository, DownloadedObject, ObjectStore, OutcomeWrite,
     ProcessingOutcome,
 };
-use docproc_core::s3key::{decode_event_key, parse_incoming_key, quarantine_key};
+use docproc_core::s3key::{
+    decode_event_key, incoming_key, parse_incoming_key, quarantine_key, version_digest,
+    QUARANTINE_PREFIX,
+};
 use docproc_core::{time_fmt, StoreError};
 use docproc_engine::{Declared, FileSource, Limits, Reason, Rejection, Source, Verdict};
 use serde_json::json;
@@ -34,6 +46,9 @@ pub struct Config {
     pub limits: Limits,
     /// `docproc_engine::inspect` outside tests.
     pub inspector: Inspector,
+    /// Runs the engine on a blocking thread (true in the Lambda). The
+    /// simulation runs it inline so that a seed replays a schedule exactly.
+    pub inspect_on_blocking_thread: bool,
 }
 
 /// One object version to process, from whichever event source.
@@ -42,6 +57,9 @@ pub struct ObjectVersion {
     pub key: String,
     pub version_id: Option<String>,
     pub sequencer: String,
+    /// Who uploaded it, as the event tells (principal and source address):
+    /// recorded when the version is refused.
+    pub uploader: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +71,14 @@ pub enum Outcome {
         document_id: String,
         reason: String,
     },
-    /// A redelivered or out-of-order event: nothing changed.
+    /// Another version holds the document's verdict: this one was refused
+    /// (audited, announced and removed).
+    Refused {
+        document_id: String,
+        version_id: String,
+    },
+    /// A redelivered event of the judged version, or one for a deleted
+    /// document: nothing left to do.
     Duplicate {
         document_id: String,
     },
@@ -86,6 +111,19 @@ struct EventBridgeObjectCreated {
 #[derive(Debug, serde::Deserialize)]
 struct EventBridgeDetail {
     object: EventBridgeObject,
+    requester: Option<String>,
+    #[serde(rename = "source-ip-address")]
+    source_ip_address: Option<String>,
+}
+
+/// "principal from address", from whichever parts an event carries.
+fn uploader(principal: Option<&str>, address: Option<&str>) -> Option<String> {
+    match (principal, address) {
+        (Some(p), Some(a)) => Some(format!("{p} from {a}")),
+        (Some(p), None) => Some(p.to_string()),
+        (None, Some(a)) => Some(format!("from {a}")),
+        (None, None) => None,
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -115,11 +153,15 @@ pub fn versions_from_event(event: serde_json::Value) -> Result<Vec<ObjectVersion
                 created.detail_type
             )));
         }
-        let object = created.detail.object;
+        let detail = created.detail;
         return Ok(vec![ObjectVersion {
-            key: object.key,
-            version_id: object.version_id.filter(|v| v != "null"),
-            sequencer: object.sequencer,
+            uploader: uploader(
+                detail.requester.as_deref(),
+                detail.source_ip_address.as_deref(),
+            ),
+            key: detail.object.key,
+            version_id: detail.object.version_id.filter(|v| v != "null"),
+            sequencer: detail.object.sequencer,
         }]);
     }
     Err(ProcessError::Event(
@@ -154,20 +196,13 @@ pub fn versions_from_s3_event(event: &S3Event) -> Result<Vec<ObjectVersion>, Pro
                 key,
                 version_id: r.s3.object.version_id.clone().filter(|v| v != "null"),
                 sequencer,
+                uploader: uploader(
+                    r.principal_id.principal_id.as_deref(),
+                    r.request_parameters.source_ip_address.as_deref(),
+                ),
             })
         })
         .collect()
-}
-
-/// What `Processor::finish` completes for one recorded object version.
-struct Finish<'a> {
-    key: &'a str,
-    /// Where the record says the document's bytes are kept.
-    recorded_key: &'a str,
-    version_id: Option<&'a str>,
-    reason: Option<String>,
-    detail: serde_json::Value,
-    sequencer: &'a str,
 }
 
 pub struct Processor<'a, D, A, O> {
@@ -175,6 +210,12 @@ pub struct Processor<'a, D, A, O> {
     pub audit: &'a A,
     pub objects: &'a O,
     pub config: &'a Config,
+}
+
+/// Whether `version` is the version `judged` names. Without version ids (a
+/// bucket without versioning) there is only ever one.
+fn same_version(version: Option<&str>, judged: Option<&str>) -> bool {
+    version.is_none() || judged.is_none() || version == judged
 }
 
 impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D, A, O> {
@@ -192,7 +233,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
         let sequencer = normalize_sequencer(&object.sequencer).ok_or_else(|| {
             ProcessError::Event(format!("malformed sequencer {:?}", object.sequencer))
         })?;
-        let document = match self.documents.get(document_id).await? {
+        let mut document = match self.documents.get(document_id).await? {
             Some(d) => d,
             None => {
                 self.adopt_orphan(client_id, document_id, &object.key)
@@ -210,45 +251,78 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                 why: "client mismatch",
             });
         }
-        if let Some(recorded) = &document.source_sequencer {
-            if recorded > &sequencer
-                || (recorded == &sequencer && document.status != DocumentStatus::Pending)
-            {
-                tracing::info!(
-                    document_id,
-                    sequencer,
-                    recorded,
-                    "duplicate or out-of-order event"
-                );
-                if recorded == &sequencer {
-                    // A previous attempt recorded this version but may have died
-                    // before its audit event or cleanup: finish them (idempotent).
-                    let detail = json!({
-                        "sha256": document.sha256, "size": document.size, "format": document.detected_format,
-                        "version_id": document.source_version, "object_key": document.object_key, "message": document.reason_message,
-                    });
-                    self.finish(
-                        document_id,
-                        Finish {
-                            key: &object.key,
-                            recorded_key: &document.object_key,
-                            version_id: object.version_id.as_deref(),
-                            reason: document.reason_code.clone(),
-                            detail,
-                            sequencer: &sequencer,
-                        },
-                    )
-                    .await?;
-                }
+        let mut judged_here = None;
+        if document.status == DocumentStatus::Pending {
+            judged_here = self.judge(&document, object, &sequencer).await?;
+            // Whoever won, the record now holds the verdict (or the deletion).
+            document =
+                self.documents.get(document_id).await?.ok_or_else(|| {
+                    StoreError::Transient(format!("document {document_id} vanished"))
+                })?;
+        }
+        let judged = document.source_version.as_deref();
+        match document.status {
+            DocumentStatus::Pending => {
+                return Err(StoreError::Transient(format!(
+                    "document {document_id} is still pending after its verdict was written"
+                ))
+                .into())
+            }
+            // Deleted before any verdict: its objects are kept for the trail.
+            DocumentStatus::Deleted if document.source_sequencer.is_none() => {
                 return Ok(Outcome::Duplicate {
                     document_id: document_id.to_string(),
-                });
+                })
+            }
+            DocumentStatus::Deleted => {}
+            DocumentStatus::Processed | DocumentStatus::Rejected => {
+                self.finish(client_id, &document).await?
             }
         }
+        if !same_version(object.version_id.as_deref(), judged) {
+            let version_id = object.version_id.clone().unwrap_or_default();
+            self.refuse(&document, object, &version_id, &sequencer)
+                .await?;
+            return Ok(Outcome::Refused {
+                document_id: document_id.to_string(),
+                version_id,
+            });
+        }
+        Ok(judged_here.unwrap_or(Outcome::Duplicate {
+            document_id: document_id.to_string(),
+        }))
+    }
 
-        let (verdict, downloaded) = self.inspect(document_id, object, &document).await?;
+    /// Judges the document's first complete version and records the verdict
+    /// if the document is still PENDING. `None` when another delivery's
+    /// verdict (or a deletion) got there first.
+    async fn judge(
+        &self,
+        document: &Document,
+        object: &ObjectVersion,
+        sequencer: &str,
+    ) -> Result<Option<Outcome>, ProcessError> {
+        let (client_id, document_id) = (&document.client_id, &document.document_id);
+        // The first complete upload under the key is the document, whichever
+        // version's event arrives first: S3 lists a key's versions newest
+        // first, strongly consistent with the writes
+        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html).
+        let first = match object.version_id {
+            Some(_) => self
+                .objects
+                .versions(&object.key)
+                .await?
+                .into_iter()
+                .find(|v| v.key == object.key)
+                .map(|v| v.version_id),
+            None => None,
+        };
+        let target = ObjectVersion {
+            version_id: first.or_else(|| object.version_id.clone()),
+            ..object.clone()
+        };
+        let (verdict, downloaded) = self.inspect(document_id, &target, document).await?;
 
-        let now = time_fmt::format(time_fmt::now());
         let mut outcome = ProcessingOutcome {
             document_id: document_id.to_string(),
             status: DocumentStatus::Processed,
@@ -258,11 +332,11 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             reason_code: None,
             reason_message: None,
             metadata: None,
-            object_key: object.key.clone(),
-            sequencer: sequencer.clone(),
-            version_id: object.version_id.clone(),
-            object_version: object.version_id.clone(),
-            updated_at: now,
+            object_key: target.key.clone(),
+            sequencer: sequencer.to_string(),
+            version_id: target.version_id.clone(),
+            object_version: target.version_id.clone(),
+            updated_at: time_fmt::format(time_fmt::now()),
         };
         match &verdict {
             Verdict::Accepted { format, metadata } => {
@@ -282,10 +356,15 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                 outcome.reason_code = Some(r.reason.as_str().to_string());
                 outcome.reason_message = Some(r.message.clone());
                 // Copy first: the record must never point at a missing object.
-                let quarantined = quarantine_key(client_id, document_id, &sequencer);
+                let quarantined = quarantine_key(
+                    client_id,
+                    document_id,
+                    target.version_id.as_deref(),
+                    sequencer,
+                );
                 outcome.object_version = self
                     .objects
-                    .copy(&object.key, object.version_id.as_deref(), &quarantined)
+                    .copy(&target.key, target.version_id.as_deref(), &quarantined)
                     .await?;
                 outcome.object_key = quarantined;
             }
@@ -294,30 +373,12 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             tracing::info!(
                 document_id,
                 sequencer,
-                "a newer version was recorded meanwhile"
+                "another delivery recorded the verdict first"
             );
-            return Ok(Outcome::Duplicate {
-                document_id: document_id.to_string(),
-            });
+            return Ok(None);
         }
-        let detail = json!({
-            "sha256": outcome.sha256, "size": outcome.size, "format": outcome.detected_format,
-            "version_id": outcome.version_id, "object_key": outcome.object_key, "message": outcome.reason_message,
-        });
-        self.finish(
-            document_id,
-            Finish {
-                key: &object.key,
-                recorded_key: &outcome.object_key,
-                version_id: object.version_id.as_deref(),
-                reason: outcome.reason_code.clone(),
-                detail,
-                sequencer: &sequencer,
-            },
-        )
-        .await?;
-        tracing::info!(document_id, client_id, status = %outcome.status, reason = outcome.reason_code, sha256 = ?outcome.sha256, size = outcome.size, "document processed");
-        Ok(match outcome.reason_code {
+        tracing::info!(document_id, client_id, status = %outcome.status, reason = outcome.reason_code, sha256 = ?outcome.sha256, size = outcome.size, version_id = outcome.version_id, "document judged");
+        Ok(Some(match outcome.reason_code {
             None => Outcome::Processed {
                 document_id: document_id.to_string(),
             },
@@ -325,7 +386,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                 document_id: document_id.to_string(),
                 reason,
             },
-        })
+        }))
     }
 
     /// Downloads the object version to scratch space and runs the engine on
@@ -362,17 +423,21 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
         let limits = self.config.limits.clone();
         let path = scratch.path().to_path_buf();
         let inspector = self.config.inspector;
-        let inspection = tokio::task::spawn_blocking(move || {
-            FileSource::open(&path).map(|src| inspector(&src, &declared, &limits))
-        })
-        .await;
+        let run = move || FileSource::open(&path).map(|src| inspector(&src, &declared, &limits));
+        let inspection = if self.config.inspect_on_blocking_thread {
+            tokio::task::spawn_blocking(run)
+                .await
+                .map_err(|e| e.is_panic().then_some(()).ok_or(e))
+        } else {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|_| Ok(()))
+        };
         let verdict = match inspection {
             Ok(opened) => opened?,
             // A panic inside the engine is a bug that this document triggers
             // deterministically: retrying would only move it to the DLQ. It
             // becomes a verdict (the document is kept in quarantine) and an
             // error log to fix the engine by.
-            Err(e) if e.is_panic() => {
+            Err(Ok(())) => {
                 tracing::error!(
                     document_id,
                     key = object.key,
@@ -383,53 +448,128 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                     "internal error: the document could not be inspected (kept in quarantine for review)",
                 ))
             }
-            Err(e) => return Err(ProcessError::Scratch(std::io::Error::other(e))),
+            Err(Err(e)) => return Err(ProcessError::Scratch(std::io::Error::other(e))),
         };
         Ok((verdict, Some(downloaded)))
     }
 
-    /// The side effects after a recorded outcome: one audit event per object
-    /// version (deduplicated on redelivery) and, for a rejection, removing
-    /// exactly the scanned version from `incoming/` (the quarantined copy is
-    /// the one kept). Deleting by version id never touches a newer upload of
-    /// the same key; a plain DELETE would put a delete marker on top of it
+    /// The side effects of a recorded verdict, each idempotent, re-run by
+    /// every delivery so that one that died half-way is finished by the
+    /// next: one audit outcome per document (deduplicated), quarantine copies
+    /// that deliveries which lost the race left behind removed, and, for a
+    /// rejection, exactly the scanned version removed from `incoming/` (the
+    /// quarantined copy is the one kept). Deleting by version id never
+    /// touches another upload of the same key; a plain DELETE would put a
+    /// delete marker on top of it
     /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjectVersions.html).
-    async fn finish(&self, document_id: &str, f: Finish<'_>) -> Result<(), ProcessError> {
-        let (action, result) = match &f.reason {
+    async fn finish(&self, client_id: &str, doc: &Document) -> Result<(), ProcessError> {
+        let document_id = doc.document_id.as_str();
+        let sequencer = doc.source_sequencer.as_deref().unwrap_or_default();
+        let (action, result) = match &doc.reason_code {
             None => ("processed", "success".to_string()),
             Some(code) => ("rejected", code.clone()),
         };
+        let detail = json!({
+            "sha256": doc.sha256, "size": doc.size, "format": doc.detected_format,
+            "version_id": doc.source_version, "object_key": doc.object_key, "message": doc.reason_message,
+        });
         append_event(
             self.audit,
             document_id,
-            NewAuditEvent::new("processor", action, result, f.detail),
-            Some(&format!("{action}:{}", f.sequencer)),
+            NewAuditEvent::new("processor", action, result, detail),
+            Some(&format!("{action}:{sequencer}")),
         )
         .await?;
+        let incoming = incoming_key(client_id, document_id);
+        // Every copy under the document's quarantine folder but the record's
+        // own was made by a delivery that lost the race or died before
+        // recording (whichever version it judged).
+        let folder = format!("{QUARANTINE_PREFIX}{client_id}/{document_id}/");
+        for copy in self.objects.versions(&folder).await? {
+            let kept = doc.object_key == copy.key
+                && doc.object_version.as_deref() == Some(copy.version_id.as_str());
+            if !kept {
+                tracing::info!(
+                    document_id,
+                    key = copy.key,
+                    version = copy.version_id,
+                    "removing a copy a losing delivery made"
+                );
+                self.remove(document_id, &copy.key, &copy.version_id, "stray-copy")
+                    .await?;
+            }
+        }
         // Accepted documents, and rejected ones kept where they were uploaded
         // (too large to copy), stay in incoming/.
-        if f.reason.is_none() || f.recorded_key == f.key {
+        if doc.reason_code.is_none() || doc.object_key == incoming {
             return Ok(());
         }
-        let Some(version_id) = f.version_id else {
+        let Some(version_id) = doc.source_version.as_deref() else {
             // Without a version id the only delete is of whatever is current,
             // which may be a newer upload: keep the original instead.
             tracing::warn!(
                 document_id,
-                key = f.key,
-                "event without a version id: the rejected original stays in incoming/"
+                key = incoming,
+                "no version id: the rejected original stays in incoming/"
             );
             return Ok(());
         };
-        match self.objects.delete(f.key, Some(version_id)).await {
+        self.remove(document_id, &incoming, version_id, "cleanup")
+            .await
+    }
+
+    /// Refuses a version uploaded under a document that has its verdict:
+    /// audited (with the version id and uploader), announced through the
+    /// record's refused versions, then removed, in that order so a retry
+    /// finishes what a crash left.
+    async fn refuse(
+        &self,
+        doc: &Document,
+        object: &ObjectVersion,
+        version_id: &str,
+        sequencer: &str,
+    ) -> Result<(), ProcessError> {
+        let document_id = doc.document_id.as_str();
+        tracing::warn!(document_id, key = object.key, version_id, uploader = object.uploader, status = %doc.status, "upload under a judged document refused");
+        append_event(
+            self.audit,
+            document_id,
+            NewAuditEvent::new(
+                "processor",
+                "overwrite_refused",
+                "refused",
+                json!({
+                    "version_id": version_id, "sequencer": sequencer, "object_key": object.key,
+                    "uploader": object.uploader, "judged_version": doc.source_version, "status": doc.status,
+                }),
+            ),
+            Some(&format!("refused:{}", version_digest(version_id))),
+        )
+        .await?;
+        self.documents
+            .record_refusal(document_id, version_id)
+            .await?;
+        self.remove(document_id, &object.key, version_id, "refused-cleanup")
+            .await
+    }
+
+    /// Permanently removes one object version. A refusal S3 makes for good
+    /// (a version under compliance-mode retention: "you can't delete a
+    /// protected object version",
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html)
+    /// cannot succeed on retry: it is audited once and the verdict stands.
+    async fn remove(
+        &self,
+        document_id: &str,
+        key: &str,
+        version_id: &str,
+        what: &str,
+    ) -> Result<(), ProcessError> {
+        match self.objects.delete(key, Some(version_id)).await {
             Ok(()) => Ok(()),
             Err(e) if e.is_retryable() => Err(e.into()),
             Err(e) => {
-                // The verdict stands; S3 refuses this delete for good (for
-                // example a version under Object Lock retention: "you can't
-                // delete a protected object version",
-                // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
-                tracing::error!(document_id, key = f.key, version_id, error = %e, "rejected original not removed");
+                tracing::error!(document_id, key, version_id, error = %e, "object version not removed");
                 append_event(
                     self.audit,
                     document_id,
@@ -437,9 +577,9 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                         "processor",
                         "cleanup",
                         "failed",
-                        json!({"object_key": f.key, "version_id": version_id, "error": e.to_string()}),
+                        json!({"object_key": key, "version_id": version_id, "error": e.to_string()}),
                     ),
-                    Some(&format!("cleanup:{}", f.sequencer)),
+                    Some(&format!("{what}:{}", version_digest(version_id))),
                 )
                 .await?;
                 Ok(())
@@ -481,6 +621,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             source_sequencer: None,
             source_version: None,
             object_version: None,
+            refused_versions: Default::default(),
         };
         match self.documents.create(&doc).await {
             Ok(()) | Err(StoreError::Conflict(_)) => {}

@@ -22,6 +22,7 @@ async fn main() -> Result<(), Error> {
         scratch_dir: std::env::temp_dir(),
         limits,
         inspector: docproc_engine::inspect,
+        inspect_on_blocking_thread: true,
     };
     let (documents_table, audit_table) = (required("DOCUMENTS_TABLE")?, required("AUDIT_TABLE")?);
     let (bucket, kms_key) = (
@@ -32,7 +33,9 @@ async fn main() -> Result<(), Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
     let documents = DynamoDocuments::new(dynamodb.clone(), documents_table);
     let audit = DynamoAudit::new(dynamodb, audit_table);
-    let objects = S3Objects::new(&sdk, bucket, kms_key);
+    // Set by modules/compute when the bucket has governance-mode Object Lock.
+    let objects = S3Objects::new(&sdk, bucket, kms_key)
+        .bypassing_governance_retention(parsed("S3_BYPASS_GOVERNANCE_RETENTION", false)?);
     let processor = Processor {
         documents: &documents,
         audit: &audit,

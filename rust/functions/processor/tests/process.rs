@@ -7,6 +7,7 @@ use docproc_core::audit::verify_chain;
 use docproc_core::document::{Document, DocumentStatus, UploadMethod};
 use docproc_core::memory::{MemoryAudit, MemoryDocuments, MemoryObjects};
 use docproc_core::ports::{AuditRepository, DocumentRepository, ObjectMetadata, ObjectStore};
+use docproc_core::s3key::quarantine_key;
 use docproc_engine::Limits;
 use docproc_processor::{versions_from_s3_event, Config, ObjectVersion, Outcome, Processor};
 use std::path::PathBuf;
@@ -18,6 +19,18 @@ struct World {
     audit: MemoryAudit,
     objects: MemoryObjects,
     config: Config,
+}
+
+/// The version ids stored under exactly `key`, oldest first.
+async fn live(objects: &MemoryObjects, key: &str) -> Vec<String> {
+    objects
+        .versions(key)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.key == key)
+        .map(|v| v.version_id)
+        .collect()
 }
 
 fn corpus(name: &str) -> Vec<u8> {
@@ -47,6 +60,7 @@ async fn world(file: &str, filename: &str, declared: &str) -> World {
             scratch_dir: std::env::temp_dir(),
             limits: Limits::default(),
             inspector: docproc_engine::inspect,
+            inspect_on_blocking_thread: true,
         },
     };
     let key = format!("incoming/acme/{DOC}");
@@ -77,6 +91,7 @@ async fn world(file: &str, filename: &str, declared: &str) -> World {
             source_sequencer: None,
             source_version: None,
             object_version: None,
+            refused_versions: Default::default(),
         })
         .await
         .unwrap();
@@ -158,7 +173,15 @@ async fn hostile_document_is_rejected_and_quarantined_never_deleted() {
     let d = w.doc().await;
     assert_eq!(d.status, DocumentStatus::Rejected);
     assert_eq!(d.reason_code.as_deref(), Some("zip_unsafe_path"));
-    assert_eq!(d.object_key, format!("quarantine/acme/{DOC}/0A"));
+    assert_eq!(
+        d.object_key,
+        quarantine_key(
+            "acme",
+            DOC,
+            Some("v1"),
+            &d.source_sequencer.clone().unwrap()
+        )
+    );
     // The record points at exactly the quarantined copy's version.
     let copy = w.objects.current_version_id(&d.object_key);
     assert!(copy.is_some());
@@ -176,23 +199,32 @@ async fn hostile_document_is_rejected_and_quarantined_never_deleted() {
     assert_eq!(w.objects.current_version_id(&incoming), None);
 }
 
+/// Two versions under the key before either event is processed (a reused
+/// presigned form): the first complete version is the document, whichever
+/// event comes first; the other is refused once, however often its event
+/// comes back.
 #[tokio::test]
-async fn duplicate_and_out_of_order_events_change_nothing() {
+async fn the_first_version_is_judged_whichever_event_comes_first() {
     let w = world("chart.png", "c.png", "image/png").await;
     let key = format!("incoming/acme/{DOC}");
     w.objects
-        .put(&key, corpus("chart.png"), &ObjectMetadata::default())
+        .put(&key, corpus("one-page.pdf"), &ObjectMetadata::default())
         .await
         .unwrap();
-    w.run(&event(&key, "v2", "00B0")).await.unwrap();
+    let refused = vec![Outcome::Refused {
+        document_id: DOC.into(),
+        version_id: "v2".into(),
+    }];
+    assert_eq!(w.run(&event(&key, "v2", "00B0")).await.unwrap(), refused);
     let after_first = w.doc().await;
-    // The same event again, then an older version's event arriving late.
-    assert_eq!(
-        w.run(&event(&key, "v2", "00B0")).await.unwrap(),
-        vec![Outcome::Duplicate {
-            document_id: DOC.into()
-        }]
-    );
+    assert_eq!(after_first.status, DocumentStatus::Processed);
+    assert_eq!(after_first.detected_format.as_deref(), Some("png"));
+    assert_eq!(after_first.source_version.as_deref(), Some("v1"));
+    assert_eq!(after_first.refused_versions, ["v2".to_string()].into());
+    // v2 is gone by its id; v1 is the current version again.
+    assert_eq!(live(&w.objects, &key).await, vec!["v1"]);
+    // The same event again, then the first version's own event.
+    assert_eq!(w.run(&event(&key, "v2", "00B0")).await.unwrap(), refused);
     assert_eq!(
         w.run(&event(&key, "v1", "00A0")).await.unwrap(),
         vec![Outcome::Duplicate {
@@ -200,7 +232,15 @@ async fn duplicate_and_out_of_order_events_change_nothing() {
         }]
     );
     assert_eq!(w.doc().await, after_first);
-    assert_eq!(w.audit.trail(DOC).await.unwrap().len(), 1);
+    let actions: Vec<String> = w
+        .audit
+        .trail(DOC)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(actions, vec!["processed", "overwrite_refused"]);
 }
 
 #[tokio::test]
@@ -227,7 +267,8 @@ async fn encoded_keys_decode_and_foreign_keys_are_ignored() {
         vec![ObjectVersion {
             key: "incoming/acme/my report+final.pdf".into(),
             version_id: Some("v1".into()),
-            sequencer: "01".into()
+            sequencer: "01".into(),
+            uploader: Some("AWS:AROAEXAMPLE:docproc-api from 10.0.1.23".into()),
         }]
     );
     let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
@@ -273,7 +314,24 @@ fn both_event_sources_yield_the_same_object_version() {
     let bridged =
         docproc_processor::versions_from_event(eventbridge("incoming/acme/a b:1.pdf", "v1", "0A"))
             .unwrap();
-    assert_eq!(direct, bridged);
+    // Each source names the uploader its own way (principal id; account).
+    assert_eq!(
+        direct[0].uploader.as_deref(),
+        Some("AWS:AROAEXAMPLE:docproc-api from 10.0.1.23")
+    );
+    assert_eq!(
+        bridged[0].uploader.as_deref(),
+        Some("123456789012 from 10.0.1.23")
+    );
+    let without_uploader = |v: &[ObjectVersion]| -> Vec<ObjectVersion> {
+        v.iter()
+            .map(|o| ObjectVersion {
+                uploader: None,
+                ..o.clone()
+            })
+            .collect()
+    };
+    assert_eq!(without_uploader(&direct), without_uploader(&bridged));
     assert_eq!(bridged[0].key, "incoming/acme/a b:1.pdf");
     let plus = docproc_processor::versions_from_event(eventbridge("incoming/acme/a+b", "v1", "0A"))
         .unwrap();
@@ -351,39 +409,115 @@ async fn rejecting_an_old_version_never_hides_a_newer_upload() {
     assert!(w.objects.live_keys().contains(&key));
 }
 
-/// S3 orders sequencers after right-padding the shorter with zeros
-/// (notification-content-structure.html): "0055AED6DCD90282" is later than
-/// "0055AED6DCD90281E5" even though it is shorter, so its version is processed.
+/// A verdict is final: a version uploaded after it (a presigned form posted
+/// again) never replaces the judged one. It is audited with its uploader,
+/// announced once (one stream record), and removed by its id.
 #[tokio::test]
-async fn a_shorter_but_later_sequencer_is_a_newer_version() {
+async fn a_version_uploaded_after_the_verdict_is_refused_and_announced_once() {
     let w = world("one-page.pdf", "q.pdf", "application/pdf").await;
     let key = format!("incoming/acme/{DOC}");
+    w.run(&event(&key, "v1", "0055AED6DCD90281E5"))
+        .await
+        .unwrap();
+    let judged = w.doc().await;
     w.objects
         .put(&key, corpus("three-pages.pdf"), &ObjectMetadata::default())
         .await
         .unwrap();
-    w.run(&event(&key, "v1", "0055AED6DCD90281E5"))
-        .await
-        .unwrap();
-    let out = w.run(&event(&key, "v2", "0055AED6DCD90282")).await.unwrap();
-    assert_eq!(
-        out,
-        vec![Outcome::Processed {
-            document_id: DOC.into()
-        }]
-    );
+    let records_before = w.documents.stream.lock().unwrap().len();
+    let refused = vec![Outcome::Refused {
+        document_id: DOC.into(),
+        version_id: "v2".into(),
+    }];
+    for _ in 0..2 {
+        assert_eq!(
+            w.run(&event(&key, "v2", "0055AED6DCD90282")).await.unwrap(),
+            refused
+        );
+    }
     let d = w.doc().await;
-    assert_eq!(d.source_version.as_deref(), Some("v2"));
-    assert_eq!(d.metadata.as_ref().unwrap()["pages"], 3);
-    // And the first version's event, redelivered, is now the older one.
+    assert_eq!(d.source_version.as_deref(), Some("v1"));
+    assert_eq!(d.metadata, judged.metadata);
+    assert_eq!(d.sha256, judged.sha256);
+    assert_eq!(d.refused_versions, ["v2".to_string()].into());
+    assert_eq!(live(&w.objects, &key).await, vec!["v1"]);
     assert_eq!(
-        w.run(&event(&key, "v1", "0055AED6DCD90281E5"))
-            .await
-            .unwrap(),
-        vec![Outcome::Duplicate {
-            document_id: DOC.into()
-        }]
+        w.documents.stream.lock().unwrap().len(),
+        records_before + 1,
+        "one stream record for the refusal, none for its redelivery"
     );
+    let trail = w.audit.trail(DOC).await.unwrap();
+    assert_eq!(trail.len(), 2);
+    let refusal: serde_json::Value = serde_json::from_str(&trail[1].detail).unwrap();
+    assert_eq!(trail[1].action, "overwrite_refused");
+    assert_eq!(refusal["version_id"], "v2");
+    assert_eq!(refusal["judged_version"], "v1");
+    assert_eq!(
+        refusal["uploader"],
+        "AWS:AROAEXAMPLE:docproc-api from 10.0.1.23"
+    );
+    assert_eq!(verify_chain(DOC, &trail), Ok(2));
+}
+
+/// Prod's bucket has Object Lock default retention in governance mode: every
+/// version is protected, and deleting one needs the bypass header and
+/// `s3:BypassGovernanceRetention` (object-lock-managing.html). With both, a
+/// rejection and a refusal remove their versions and nothing is denied.
+#[tokio::test]
+async fn under_governance_retention_the_processor_removes_versions_by_bypassing_it() {
+    use std::sync::atomic::Ordering;
+    for bypass in [true, false] {
+        let w = World {
+            objects: MemoryObjects::default(),
+            ..world(
+                "zip-slip.docx",
+                "a.docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            )
+            .await
+        };
+        w.objects.governance_default.store(true, Ordering::SeqCst);
+        w.objects.bypass_governance.store(bypass, Ordering::SeqCst);
+        let key = format!("incoming/acme/{DOC}");
+        for body in [corpus("zip-slip.docx"), corpus("one-page.pdf")] {
+            w.objects
+                .put(&key, body, &ObjectMetadata::default())
+                .await
+                .unwrap();
+        }
+        w.run(&event(&key, "v1", "0A")).await.unwrap();
+        w.run(&event(&key, "v2", "0B")).await.unwrap();
+        let d = w.doc().await;
+        assert_eq!(d.status, DocumentStatus::Rejected);
+        let actions: Vec<String> = w
+            .audit
+            .trail(DOC)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| format!("{}:{}", e.action, e.outcome))
+            .collect();
+        if bypass {
+            assert_eq!(live(&w.objects, &key).await, Vec::<String>::new());
+            assert_eq!(
+                actions,
+                vec!["rejected:zip_unsafe_path", "overwrite_refused:refused"]
+            );
+        } else {
+            // Without it every removal is an AccessDenied (audited, and in
+            // AWS a CloudTrail record that pages on-call).
+            assert_eq!(live(&w.objects, &key).await.len(), 2);
+            assert_eq!(
+                actions,
+                vec![
+                    "rejected:zip_unsafe_path",
+                    "cleanup:failed",
+                    "overwrite_refused:refused",
+                    "cleanup:failed"
+                ]
+            );
+        }
+    }
 }
 
 /// A retryable S3 failure (throttling, 5xx) while removing the rejected
