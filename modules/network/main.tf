@@ -18,6 +18,8 @@ locals {
   vpc_id             = local.create_vpc ? aws_vpc.this[0].id : var.existing_network.vpc_id
   private_subnet_ids = local.create_vpc ? aws_subnet.private[*].id : var.existing_network.private_subnet_ids
   route_table_ids    = local.create_vpc ? aws_route_table.private[*].id : var.existing_network.route_table_ids
+  # The function roles (modules/compute names them "<name_prefix>-<function>").
+  function_roles = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/${var.name_prefix}-*"
 }
 
 resource "aws_vpc" "this" {
@@ -69,9 +71,18 @@ resource "aws_route_table_association" "private" {
 data "aws_iam_policy_document" "s3_endpoint" {
   statement {
     sid = "DocprocBucketsOnly"
+    # A gateway endpoint's policy that names the account as principal admits
+    # only its root user, not its roles: roles are admitted by
+    # aws:PrincipalArn (PrivateLink guide, "Principals for gateway
+    # endpoints"). Only docproc's function roles use these endpoints.
     principals {
       type        = "AWS"
-      identifiers = [data.aws_caller_identity.current.account_id]
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:PrincipalArn"
+      values   = [local.function_roles]
     }
     # Every S3 action a function role has must be here too: requests through
     # the endpoint need both (checked over each env by the fidelity suite).
@@ -93,9 +104,15 @@ resource "aws_vpc_endpoint" "s3" {
 data "aws_iam_policy_document" "dynamodb_endpoint" {
   statement {
     sid = "DocprocTablesOnly"
+    # Roles by aws:PrincipalArn, as for S3 above.
     principals {
       type        = "AWS"
-      identifiers = [data.aws_caller_identity.current.account_id]
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:PrincipalArn"
+      values   = [local.function_roles]
     }
     actions = [
       "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan",

@@ -44,7 +44,9 @@ variable "table_names" {
 variable "table_operations" {
   description = "DynamoDB operations docproc calls; the throttle and system-error alarms sum each table's per-operation metrics (AWS publishes ThrottledRequests and SystemErrors per TableName and Operation)."
   type        = list(string)
-  default     = ["GetItem", "PutItem", "UpdateItem", "Query", "Scan"]
+  # TransactWriteItems: every audit append (event, anchor and dedupe claim
+  # in one transaction) is metered under that operation, not PutItem.
+  default = ["GetItem", "PutItem", "UpdateItem", "Query", "Scan", "TransactWriteItems"]
 
   validation {
     condition     = length(var.table_operations) > 0 && length(var.table_operations) <= 9 && alltrue([for o in var.table_operations : contains(["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems", "GetRecords"], o)])

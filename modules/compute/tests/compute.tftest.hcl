@@ -164,6 +164,31 @@ run "rejects_empty_artifacts_dir" {
   expect_failures = [var.artifacts_dir]
 }
 
+# Under compliance-mode Object Lock nobody can remove a version before its
+# retention ends: the processor could not remove refused or rejected uploads.
+run "rejects_compliance_mode_object_lock" {
+  command = plan
+  variables {
+    documents_object_lock_mode = "COMPLIANCE"
+  }
+  expect_failures = [var.documents_object_lock_mode]
+}
+
+run "governance_mode_object_lock_is_bypassed_by_the_processor_only" {
+  command = plan
+  variables {
+    documents_object_lock_mode = "GOVERNANCE"
+  }
+  assert {
+    condition     = aws_lambda_function.this["processor"].environment[0].variables.S3_BYPASS_GOVERNANCE_RETENTION == "true"
+    error_message = "under governance-mode Object Lock the processor must send the bypass header"
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this["api"].environment[0].variables), "S3_BYPASS_GOVERNANCE_RETENTION")
+    error_message = "only the processor bypasses governance retention"
+  }
+}
+
 run "rejects_unknown_architecture" {
   command = plan
   variables {

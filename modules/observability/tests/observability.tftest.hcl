@@ -54,10 +54,19 @@ run "everything_is_watched" {
     error_message = "alarm names carry the prefix once"
   }
   assert {
-    # AWS publishes ThrottledRequests per TableName and Operation only.
-    condition = alltrue([for q in aws_cloudwatch_metric_alarm.table["audit-throttled"].metric_query : q.expression != "" ? true :
+    # AWS publishes ThrottledRequests per TableName and Operation only. (The
+    # expression query has no metric; `expression` is null, not "", on the
+    # others, so the metric block tells them apart.)
+    condition = alltrue([for q in aws_cloudwatch_metric_alarm.table["audit-throttled"].metric_query : length(q.metric) == 0 ? true :
     one(q.metric).metric_name == "ThrottledRequests" && one(q.metric).dimensions["TableName"] == "prod-docproc-audit" && contains(var.table_operations, one(q.metric).dimensions["Operation"])])
     error_message = "table alarms must sum per-operation metrics with the TableName and Operation dimensions"
+  }
+  assert {
+    # Audit appends are TransactWriteItems calls (rust/crates/aws/src/dynamo.rs):
+    # without that operation, audit throttling never alarms.
+    condition = anytrue([for q in aws_cloudwatch_metric_alarm.table["audit-throttled"].metric_query : length(q.metric) == 0 ? false :
+    one(q.metric).dimensions["Operation"] == "TransactWriteItems"])
+    error_message = "the audit table's throttle alarm must sum TransactWriteItems, the operation every audit append is"
   }
   assert {
     condition     = aws_cloudwatch_metric_alarm.this["processor-dlq-depth"].dimensions["QueueName"] == "prod-docproc-processor-dlq" && aws_cloudwatch_metric_alarm.this["stream-iterator-age"].dimensions["FunctionName"] == "prod-docproc-notifier"

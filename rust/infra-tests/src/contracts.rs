@@ -601,6 +601,31 @@ pub fn endpoint_policy_violations(doc: &Value, prefix: &str) -> Vec<String> {
         if endpoint_actions.is_empty() {
             continue;
         }
+        // "If you specify the principal in one of the following formats,
+        // access is granted to the AWS account root user only, and not all
+        // users and roles for the account": an account id or its :root ARN
+        // (PrivateLink guide, vpc-endpoints-access.html, "Principals for
+        // gateway endpoints"). Roles are admitted by aws:PrincipalArn.
+        for e in of_kind(doc, "aws_vpc_endpoint")
+            .iter()
+            .filter(|e| e.values["vpc_endpoint_type"] == "Gateway")
+        {
+            for st in policy_doc(&e.values["policy"]).iter().flat_map(statements) {
+                let names_an_account = list(&st["Principal"]["AWS"]).iter().any(|p| {
+                    (p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit())) || p.ends_with(":root")
+                });
+                let by_arn = st["Condition"]["ArnLike"].get("aws:PrincipalArn").is_some()
+                    || st["Condition"]["ArnEquals"]
+                        .get("aws:PrincipalArn")
+                        .is_some();
+                if st["Effect"] == "Allow" && (names_an_account || !by_arn) {
+                    problems.push(format!(
+                        "{}: a gateway endpoint statement must admit roles by aws:PrincipalArn (an account principal admits only its root user)",
+                        e.address
+                    ));
+                }
+            }
+        }
         let allowed = |action: &str| {
             endpoint_actions
                 .iter()
@@ -997,13 +1022,36 @@ mod tests {
     }
 
     #[test]
+    fn a_gateway_endpoint_policy_naming_the_account_admits_no_role() {
+        let endpoint = |statement: Value| {
+            state(json!([res(
+                "aws_vpc_endpoint",
+                "s3",
+                json!({"vpc_endpoint_type": "Gateway", "service_name": "com.amazonaws.us-east-1.s3",
+                       "policy": json!({"Statement": [statement]}).to_string()}),
+            )]))
+        };
+        // As it was: the account as principal, which admits its root user only.
+        let root_only = endpoint(
+            json!({"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": ["s3:GetObject"], "Resource": "*"}),
+        );
+        assert_eq!(endpoint_policy_violations(&root_only, "p").len(), 1);
+        let by_arn = endpoint(
+            json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["s3:GetObject"], "Resource": "*",
+            "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/p-*"}}}),
+        );
+        assert!(endpoint_policy_violations(&by_arn, "p").is_empty());
+    }
+
+    #[test]
     fn a_role_action_the_gateway_endpoint_does_not_allow_is_caught() {
         let endpoint = |actions: Value| {
             res(
                 "aws_vpc_endpoint",
                 "s3",
                 json!({"vpc_endpoint_type": "Gateway", "service_name": "com.amazonaws.us-east-1.s3",
-                       "policy": json!({"Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}).to_string()}),
+                       "policy": json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": actions, "Resource": "*",
+                           "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::1:role/p-*"}}}]}).to_string()}),
             )
         };
         let processor = role_policy(

@@ -77,10 +77,13 @@ fn wildcard_violations(policies: &[(String, Value)]) -> Vec<String> {
                 continue;
             }
             let sid = st["Sid"].as_str().unwrap_or("");
+            // Endpoint policies admit this account's principals (interface
+            // endpoints) or docproc's roles by ARN (gateway endpoints).
             let own_account_endpoint = address.contains("aws_vpc_endpoint")
-                && st["Condition"]["StringEquals"]
+                && (st["Condition"]["StringEquals"]
                     .get("aws:PrincipalAccount")
-                    .is_some();
+                    .is_some()
+                    || st["Condition"]["ArnLike"].get("aws:PrincipalArn").is_some());
             if own_account_endpoint {
                 continue;
             }

@@ -279,8 +279,11 @@ pub async fn replay_duplicates<R: Replayer>(
     let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     Check {
         name: "duplicate S3 events accepted and ignored".into(),
-        passed: failures.is_empty(),
-        detail: if failures.is_empty() {
+        // No delivery, no evidence: a run with nothing to replay fails here.
+        passed: failures.is_empty() && count > 0,
+        detail: if count == 0 {
+            "no event was replayed: no document settled to replay".into()
+        } else if failures.is_empty() {
             format!(
                 "{count} deliveries ({copies} per document, shuffled, seed {seed}); the checks below count what they changed"
             )
@@ -444,6 +447,18 @@ fn label(answer: &HttpResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replay check that delivered nothing is no evidence and fails.
+    #[tokio::test]
+    async fn a_replay_check_that_replayed_nothing_fails() {
+        let check = replay_duplicates(Arc::new(NoReplay), &[], 3, 4, 7).await;
+        assert!(!check.passed, "{}", check.detail);
+        assert!(
+            check.detail.contains("no event was replayed"),
+            "{}",
+            check.detail
+        );
+    }
 
     #[test]
     fn faults_parse_and_unknown_ones_are_named() {

@@ -7,6 +7,7 @@ use super::faults::{self, DeadLetters, FaultSwitch, Faults, Replayer};
 use super::mix::{pick, Fixture};
 use super::{Check, Outcome, Sample, UploadKind};
 use base64::Engine as _;
+use docproc_core::audit::{verify_anchored, AuditEvent, AuditHead};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -577,7 +578,46 @@ fn notification_check(uploaded: &[&Sample], seen: &Seen, missing: &[String]) -> 
     }
 }
 
+/// One document's whole trail as the API returns it: its anchor (from the
+/// first page, which the API reads before the events) and every event, page
+/// by page (`next_after`). `None` when a page could not be read (with its
+/// error code), `Some(None)` when the document has no trail (404).
+async fn read_trail<A: LoadApi>(
+    api: &A,
+    plan: &Plan,
+    id: &str,
+) -> Result<Option<(Option<AuditHead>, Vec<AuditEvent>)>, String> {
+    let mut head = None;
+    let mut events: Vec<AuditEvent> = Vec::new();
+    let mut after = 0u64;
+    // A bounded loop: a trail longer than this many pages is reported unreadable.
+    for page in 0..1000 {
+        let path = format!("/documents/{id}/audit?limit=500&after={after}");
+        let (answer, _) = with_retries(plan, || api.get(&path)).await;
+        let body = match &answer {
+            Ok(a) if a.status == 200 => serde_json::from_slice::<Value>(&a.body)
+                .map_err(|e| format!("unreadable body: {e}"))?,
+            Ok(a) if a.status == 404 && page == 0 => return Ok(None),
+            _ => return Err(error_code(&answer)),
+        };
+        if page == 0 {
+            head = serde_json::from_value(body["head"].clone()).ok();
+        }
+        let batch: Vec<AuditEvent> = serde_json::from_value(body["events"].clone())
+            .map_err(|e| format!("unreadable events: {e}"))?;
+        events.extend(batch);
+        match body["next_after"].as_u64() {
+            Some(next) if next > after => after = next,
+            _ => return Ok(Some((head, events))),
+        }
+    }
+    Err("trail longer than 1000 pages".into())
+}
+
 /// Every trail verifies against its anchor and records exactly one outcome.
+/// The run verifies each hash chain itself (`docproc_core::audit`), from the
+/// events and anchor the API returns: the API's own `verification` is not
+/// evidence of anything when the API is what is being checked.
 async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan) -> Check {
     let ids: Vec<String> = uploaded
         .iter()
@@ -598,23 +638,18 @@ async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan)
     let trails = faults::concurrently(ids, plan.concurrency, move |id| {
         let (api, plan) = (api.clone(), plan.clone());
         async move {
-            let path = format!("/documents/{id}/audit");
-            let (answer, _) = with_retries(&plan, || api.get(&path)).await;
-            let trail = match &answer {
-                Ok(a) if a.status == 200 => serde_json::from_slice::<Value>(&a.body).ok(),
+            let (head, events) = match read_trail(&*api, &plan, &id).await {
+                Ok(Some(trail)) => trail,
                 // No trail at all for a document the API accepted.
-                Ok(a) if a.status == 404 => Some(Value::Null),
-                _ => None,
+                Ok(None) => return Trail::Broken(id),
+                Err(code) => return Trail::Unreadable(code),
             };
-            let Some(t) = trail else {
-                return Trail::Unreadable(error_code(&answer));
-            };
-            let outcomes = t["events"].as_array().map(|e| {
-                e.iter()
-                    .filter(|e| matches!(e["action"].as_str(), Some("processed" | "rejected")))
-                    .count()
-            });
-            if t["verification"]["intact"] != true || outcomes != Some(1) {
+            let verified = verify_anchored(&id, &events, head.as_ref());
+            let outcomes = events
+                .iter()
+                .filter(|e| matches!(e.action.as_str(), "processed" | "rejected"))
+                .count();
+            if verified.is_err() || outcomes != 1 {
                 Trail::Broken(id)
             } else {
                 Trail::Intact
@@ -653,9 +688,13 @@ async fn audit_check<A: LoadApi>(api: Arc<A>, uploaded: &[&Sample], plan: &Plan)
             codes.join(", ")
         ));
     }
+    // A check that read no trail proves nothing: it fails.
+    if total == 0 {
+        detail = "no trail was checked (no document was uploaded)".into();
+    }
     Check {
         name: "every audit trail verifies with one outcome".into(),
-        passed: broken.is_empty() && unread == 0,
+        passed: broken.is_empty() && unread == 0 && total > 0,
         detail,
     }
 }
@@ -848,6 +887,7 @@ mod tests {
     use super::super::mix::default_mix;
     use super::super::Expected;
     use super::*;
+    use docproc_core::audit::NewAuditEvent;
 
     /// What the fake platform does wrong, by document number (1-based).
     #[derive(Default, Clone)]
@@ -1025,6 +1065,7 @@ mod tests {
 
         async fn get(&self, path: &str) -> HttpResult {
             let st = lock(&self.state);
+            let (path, query) = path.split_once('?').unwrap_or((path, ""));
             let rest = path.strip_prefix("/documents/").unwrap();
             if let Some(id) = rest.strip_suffix("/audit") {
                 let (status, _) = &st.docs[id];
@@ -1035,14 +1076,40 @@ mod tests {
                         json!({"error": {"code": "internal_error", "message": "x"}}),
                     );
                 }
-                let mut events = vec![json!({"action": "created"})];
+                // A real hash chain, one event a page (so the run must page
+                // through it); `broken_trail` edits an event after sealing
+                // and the API still claims the trail is intact.
+                let mut events: Vec<AuditEvent> = Vec::new();
+                let mut actions = vec!["created".to_string()];
                 if status != "PENDING" {
-                    events.push(json!({"action": status.to_lowercase()}));
+                    actions.push(status.to_lowercase());
                 }
-                let intact = self.faults.broken_trail != Some(n);
+                for action in actions {
+                    let e = NewAuditEvent::new("acme", action, "success", json!({})).seal(
+                        id,
+                        events.last(),
+                        "2026-12-06T00:00:00Z".into(),
+                    );
+                    events.push(e);
+                }
+                let head = events.last().map(AuditHead::of);
+                if self.faults.broken_trail == Some(n) {
+                    events[0].actor = "someone else".into();
+                }
+                let after: u64 = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("after="))
+                    .map_or(0, |a| a.parse().unwrap());
+                let page: Vec<&AuditEvent> =
+                    events.iter().filter(|e| e.seq > after).take(1).collect();
+                let next_after = page
+                    .last()
+                    .filter(|e| Some(e.seq) < head.as_ref().map(|h| h.seq))
+                    .map(|e| e.seq);
                 return ok(
                     200,
-                    json!({"events": events, "verification": {"intact": intact}}),
+                    json!({"events": page, "head": head, "next_after": next_after,
+                           "verification": {"intact": true}}),
                 );
             }
             let (status, reason) = &st.docs[rest];
@@ -1298,7 +1365,11 @@ mod tests {
     #[test]
     fn status_changes_are_read_raw_or_from_the_sns_envelope() {
         let refusal = r#"{"document_id":"d1","old_status":"PROCESSED","new_status":"PROCESSED","refused_version":"v2"}"#;
-        assert_eq!(status_change_of("m0", refusal), None, "a refusal is not a status change");
+        assert_eq!(
+            status_change_of("m0", refusal),
+            None,
+            "a refusal is not a status change"
+        );
         let raw = r#"{"document_id":"d1","old_status":"PENDING","new_status":"REJECTED","reason_code":"polyglot"}"#;
         let expected = StatusChange {
             message_id: "m1".into(),

@@ -404,6 +404,34 @@ impl ObjectStore for S3Objects {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// S3 lists keys in order and each key's versions newest first
+    /// (API_ListObjectVersions.html): each key's run comes back oldest first.
+    #[test]
+    fn listed_versions_run_oldest_first_per_key() {
+        let v = |key: &str, id: &str| VersionRef {
+            key: key.into(),
+            version_id: id.into(),
+        };
+        let listed = vec![
+            v("a", "a3"),
+            v("a", "a2"),
+            v("a", "a1"),
+            v("b", "b2"),
+            v("b", "b1"),
+        ];
+        assert_eq!(
+            oldest_first(listed),
+            vec![
+                v("a", "a1"),
+                v("a", "a2"),
+                v("a", "a3"),
+                v("b", "b1"),
+                v("b", "b2")
+            ]
+        );
+        assert!(oldest_first(Vec::new()).is_empty());
+    }
     use aws_credential_types::provider::SharedCredentialsProvider;
     use aws_credential_types::Credentials;
 
