@@ -71,12 +71,12 @@ resource "aws_route_table_association" "private" {
 data "aws_iam_policy_document" "s3_endpoint" {
   statement {
     sid = "DocprocBucketsOnly"
-    # A gateway endpoint's policy that names the account as principal admits
-    # only its root user, not its roles: roles are admitted by
-    # aws:PrincipalArn (PrivateLink guide, "Principals for gateway
-    # endpoints"). Only docproc's function roles use these endpoints.
+    # "With gateway endpoints, the Principal element must be set to *": a
+    # policy naming the account admits only its root user, not its roles,
+    # which are admitted by aws:PrincipalArn (PrivateLink guide, "Principals
+    # for gateway endpoints"). Only docproc's function roles use these.
     principals {
-      type        = "AWS"
+      type        = "*"
       identifiers = ["*"]
     }
     condition {
@@ -106,7 +106,7 @@ data "aws_iam_policy_document" "dynamodb_endpoint" {
     sid = "DocprocTablesOnly"
     # Roles by aws:PrincipalArn, as for S3 above.
     principals {
-      type        = "AWS"
+      type        = "*"
       identifiers = ["*"]
     }
     condition {

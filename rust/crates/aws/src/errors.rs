@@ -30,17 +30,18 @@ const RETRYABLE_CANCELLATIONS: &[&str] = &[
     "ThrottlingError",
     "ProvisionedThroughputExceeded",
     "TransactionConflict",
-    "RequestLimitExceeded",
 ];
 
 /// What a cancelled transaction means, from its per-item reason codes
 /// ("None" for items that were fine). A failed condition is a conflict
 /// (another writer got there first) whatever else failed with it;
 /// throttling and transaction conflicts are retryable, with backoff;
-/// anything else (validation, item size) is permanent.
+/// anything else (validation, item size) is permanent. Without reasons
+/// (older answers listed them for Java only) it is treated as a conflict:
+/// the caller re-reads and tries again, a bounded number of times.
 pub fn transaction_cancellation<'a>(reasons: impl IntoIterator<Item = &'a str>) -> ErrorKind {
     let reasons: Vec<&str> = reasons.into_iter().collect();
-    if reasons.contains(&"ConditionalCheckFailed") {
+    if reasons.is_empty() || reasons.contains(&"ConditionalCheckFailed") {
         ErrorKind::Conflict
     } else if reasons.iter().any(|r| RETRYABLE_CANCELLATIONS.contains(r)) {
         ErrorKind::Retryable
@@ -177,6 +178,7 @@ mod tests {
             (vec!["TransactionConflict", "None"], Retryable),
             (vec!["ValidationError"], Permanent),
             (vec!["ItemCollectionSizeLimitExceeded"], Permanent),
+            (vec![], Conflict),
         ] {
             assert_eq!(
                 transaction_cancellation(reasons.clone()),

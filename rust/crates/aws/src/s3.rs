@@ -71,9 +71,11 @@ impl S3Objects {
     }
 
     /// ListObjectVersions under `prefix`, every page. S3 lists keys in
-    /// order and "returns versions ... with the most recently stored
-    /// returned first" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html),
-    /// so each key's run is reversed. Delete markers are listed apart and
+    /// order and "returns object versions in the order in which they were
+    /// stored, with the most recently stored returned first"
+    /// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/list-obj-version-enabled-bucket.html),
+    /// so each key's run is reversed; a prefix also matches longer keys,
+    /// which callers filter out. Delete markers are listed apart and
     /// left out. Needs `s3:ListBucketVersions` on the bucket.
     async fn list_versions(&self, prefix: &str) -> StoreResult<Vec<VersionRef>> {
         // A presigned form can be posted again until it expires; past this

@@ -305,8 +305,9 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
         let (client_id, document_id) = (&document.client_id, &document.document_id);
         // The first complete upload under the key is the document, whichever
         // version's event arrives first: S3 lists a key's versions newest
-        // first, strongly consistent with the writes
-        // (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectVersions.html).
+        // first (list-obj-version-enabled-bucket.html), and lists are
+        // strongly consistent with the writes before them
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel).
         let first = match object.version_id {
             Some(_) => self
                 .objects

@@ -113,6 +113,17 @@ impl World {
         Ok(out)
     }
 
+    /// The trail's actions, in order.
+    async fn actions(&self) -> Vec<String> {
+        self.audit
+            .trail(DOC)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect()
+    }
+
     async fn doc(&self) -> Document {
         self.documents.get(DOC).await.unwrap().unwrap()
     }
@@ -232,14 +243,7 @@ async fn the_first_version_is_judged_whichever_event_comes_first() {
         }]
     );
     assert_eq!(w.doc().await, after_first);
-    let actions: Vec<String> = w
-        .audit
-        .trail(DOC)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = w.actions().await;
     assert_eq!(actions, vec!["processed", "overwrite_refused"]);
 }
 
@@ -539,14 +543,7 @@ async fn a_retryable_cleanup_failure_fails_the_invocation_and_the_retry_complete
     assert!(w.objects.get(&key, Some("v1")).is_some());
     w.run(&ev).await.unwrap();
     assert_eq!(w.objects.get(&key, Some("v1")), None);
-    let actions: Vec<String> = w
-        .audit
-        .trail(DOC)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.action)
-        .collect();
+    let actions = w.actions().await;
     assert_eq!(actions, vec!["rejected"]);
 }
 
