@@ -149,7 +149,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
         /// Faults to inject, comma-separated: duplicate-events (every document's S3 event
-        /// delivered again 3 times, shuffled), authorizer-probe (--probe-keys bad keys);
+        /// delivered again 3 times, shuffled), overwrite (every settled presigned document's
+        /// form posted again: refused, announced, audited), authorizer-probe (--probe-keys bad keys);
         /// on the local platform also table-outage, sns-outage, processor-crash
         /// (for --fault-window seconds; they need --redrive).
         #[arg(long, value_name = "LIST", default_value = "")]
@@ -224,7 +225,10 @@ lambda:InvokeFunction on the processor; --redrive: what `dlq redrive` needs).
 
 Faults (--faults, comma-separated): duplicate-events delivers every settled document's S3 event to
 the processor 3 more times, in shuffled order, and waits for each invocation (the checks then find
-anything it changed); authorizer-probe sends --probe-keys random and near-miss keys, none of which
+anything it changed); overwrite posts every settled presigned document's upload form again with
+the same bytes (the form pins their Content-MD5): each new version must be refused, announced once
+as document.overwrite_refused and audited once as overwrite_refused, and the document's status
+must not change; authorizer-probe sends --probe-keys random and near-miss keys, none of which
 may get in. On the local platform only (its emulator injects them), once a fifth of the documents
 went out and for --fault-window seconds: table-outage (the documents table answers 503),
 sns-outage (publishing to the status topic answers 500) and processor-crash (about half the

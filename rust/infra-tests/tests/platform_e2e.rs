@@ -930,7 +930,7 @@ async fn load_run(p: &Platform, scratch: &Path) {
             "--tap-wait",
             "0",
             "--faults",
-            "duplicate-events,authorizer-probe,table-outage,sns-outage,processor-crash",
+            "duplicate-events,overwrite,authorizer-probe,table-outage,sns-outage,processor-crash",
             "--fault-window",
             "10",
             "--redrive",
@@ -984,6 +984,12 @@ async fn load_run(p: &Platform, scratch: &Path) {
     }
     assert!(
         detail("duplicate S3 events").starts_with("180 deliveries"),
+        "{run}"
+    );
+    // Every settled presigned document's form was posted again; each upload
+    // was refused, announced once and audited once (the check passed above).
+    assert!(
+        detail("uploads after the verdict").contains("forms posted again after the verdict"),
         "{run}"
     );
     assert!(

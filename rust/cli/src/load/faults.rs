@@ -119,6 +119,9 @@ pub struct Faults {
     pub outages: Vec<Outage>,
     /// How long each outage lasts.
     pub window: Duration,
+    /// Post every settled presigned document's form again (`overwrite`):
+    /// each such upload must be refused, announced once and audited.
+    pub overwrite: bool,
 }
 
 impl Faults {
@@ -132,12 +135,13 @@ impl Faults {
             match name {
                 "duplicate-events" => faults.replay_copies = 3,
                 "authorizer-probe" => faults.probe_keys = probe_keys,
+                "overwrite" => faults.overwrite = true,
                 other => match Outage::ALL.into_iter().find(|o| o.name() == other) {
                     Some(o) if !faults.outages.contains(&o) => faults.outages.push(o),
                     Some(_) => {}
                     None => {
                         return Err(format!(
-                        "unknown fault {other:?}: choose from duplicate-events, authorizer-probe, \
+                        "unknown fault {other:?}: choose from duplicate-events, overwrite, authorizer-probe, \
                              table-outage, sns-outage, processor-crash"
                     ))
                     }
@@ -472,7 +476,7 @@ mod tests {
         );
         assert_eq!(
             Faults::parse(
-                "duplicate-events, authorizer-probe,sns-outage,table-outage,sns-outage,processor-crash",
+                "duplicate-events, authorizer-probe,sns-outage,table-outage,sns-outage,processor-crash,overwrite",
                 10,
                 window
             ),
@@ -480,7 +484,8 @@ mod tests {
                 replay_copies: 3,
                 probe_keys: 10,
                 outages: vec![Outage::Sns, Outage::Table, Outage::ProcessorCrash],
-                window
+                window,
+                overwrite: true,
             })
         );
         assert!(Faults::parse("dns-outage", 10, window)

@@ -88,6 +88,9 @@ pub struct StatusChange {
     pub document_id: String,
     pub status: String,
     pub reason_code: Option<String>,
+    /// Set on a refused upload (`event_type` `document.overwrite_refused`):
+    /// the document's status did not change.
+    pub refused_version: Option<String>,
 }
 
 /// Reads a status change from an SQS message body. SNS wraps the published
@@ -107,13 +110,8 @@ pub fn status_change_of(sqs_message_id: &str, body: &str) -> Option<StatusChange
         ),
         _ => (body, sqs_message_id.to_string()),
     };
-    // A refused upload (a form posted again after the verdict) leaves the
-    // status as it was: it is not a status change, and this run posts each
-    // form once (retries send the same bytes, refused the same way).
-    if change["refused_version"].is_string() {
-        return None;
-    }
     Some(StatusChange {
+        refused_version: change["refused_version"].as_str().map(str::to_string),
         message_id,
         document_id: change["document_id"].as_str()?.to_string(),
         status: change["new_status"].as_str()?.to_string(),
@@ -260,6 +258,7 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
     let next = Arc::new(AtomicUsize::new(0));
     let sent = Arc::new(AtomicUsize::new(0));
     let samples: Arc<Mutex<Vec<Option<Sample>>>> = Arc::new(Mutex::new(vec![None; total]));
+    let forms: Arc<Mutex<Forms>> = Arc::default();
     let progress = Arc::new(progress);
     // Outages start once a fifth of the documents went out, so their window
     // finds documents at every stage: uploading, processing, notifying.
@@ -271,7 +270,7 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..plan.concurrency.max(1) {
         let (api, mix, plan) = (api.clone(), mix.clone(), plan.clone());
-        let (switch, outages) = (switch.clone(), outages.clone());
+        let (switch, outages, forms) = (switch.clone(), outages.clone(), forms.clone());
         let (next, sent, samples, progress, seen) = (
             next.clone(),
             sent.clone(),
@@ -285,7 +284,7 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
                 if i >= plan.documents {
                     return;
                 }
-                let sample = upload(&*api, pick(&mix, i), i, &plan, start).await;
+                let sample = upload(&*api, pick(&mix, i), i, &plan, start, &forms).await;
                 lock(&samples)[i] = Some(sample);
                 let sent = sent.fetch_add(1, Ordering::AcqRel) + 1;
                 if let (true, Some(switch)) = (sent == arm_after, &switch) {
@@ -372,6 +371,10 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
         // A few at a time: the processor's reserved concurrency is small.
         let concurrency = plan.concurrency.min(REPLAY_CONCURRENCY);
         checks.push(faults::replay_duplicates(replayer, &settled, copies, concurrency, seed).await);
+    }
+    if plan.faults.overwrite {
+        let forms = std::mem::take(&mut *lock(&forms));
+        checks.push(overwrite_check(&*api, plan, forms, &seen, deadline).await);
     }
     tokio::time::sleep(plan.late_grace).await;
     stop.store(true, Ordering::Release);
@@ -506,7 +509,7 @@ fn settled_count(samples: &[Option<Sample>], seen: &Seen) -> usize {
 fn terminal_of(changes: Option<&Vec<(StatusChange, f64)>>) -> Option<(StatusChange, f64)> {
     changes?
         .iter()
-        .find(|(c, _)| TERMINAL.contains(&c.status.as_str()))
+        .find(|(c, _)| c.refused_version.is_none() && TERMINAL.contains(&c.status.as_str()))
         .cloned()
 }
 
@@ -530,7 +533,9 @@ fn notification_check(uploaded: &[&Sample], seen: &Seen, missing: &[String]) -> 
             continue;
         };
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for (c, _) in seen.get(id).map(Vec::as_slice).unwrap_or_default() {
+        let changes = seen.get(id).map(Vec::as_slice).unwrap_or_default();
+        // A refused upload leaves the status as it was: not a status change.
+        for (c, _) in changes.iter().filter(|(c, _)| c.refused_version.is_none()) {
             *counts.entry(c.status.as_str()).or_default() += 1;
         }
         if counts.values().any(|&n| n > 1) {
@@ -785,14 +790,131 @@ pub(crate) fn error_code(answer: &HttpResult) -> String {
     }
 }
 
-async fn upload<A: LoadApi>(api: &A, f: &Fixture, i: usize, plan: &Plan, start: Instant) -> Sample {
+/// A presigned upload's form, kept for `overwrite`: url, fields, the bytes.
+#[derive(Clone)]
+struct Form {
+    url: String,
+    fields: Vec<(String, String)>,
+    bytes: Arc<Vec<u8>>,
+}
+
+/// Each presigned document's form, by document id.
+type Forms = HashMap<String, Form>;
+
+/// Posts every settled presigned document's form again, with the same bytes
+/// (the form pins their Content-MD5), and checks what a verdict promises: the
+/// new version is refused, announced once (`overwrite_refused` on the status
+/// topic) and audited once, and the document's status never changes (the
+/// notification check counts that). A run that posted nothing fails here.
+async fn overwrite_check<A: LoadApi>(
+    api: &A,
+    plan: &Plan,
+    forms: Forms,
+    seen: &Arc<Mutex<Seen>>,
+    deadline: Instant,
+) -> Check {
+    let name = "uploads after the verdict refused, announced and audited once".to_string();
+    let settled: Vec<(String, Form)> = {
+        let seen = lock(seen);
+        forms
+            .into_iter()
+            .filter(|(id, _)| terminal_of(seen.get(id)).is_some())
+            .collect()
+    };
+    let mut posted = Vec::new();
+    let mut refused_by_s3 = BTreeMap::<String, usize>::new();
+    for (id, form) in settled {
+        let (answer, _) = with_retries(plan, || {
+            api.post_form(&form.url, &form.fields, form.bytes.clone())
+        })
+        .await;
+        match answer {
+            Ok(a) if (200..300).contains(&a.status) => posted.push(id),
+            // An expired form (S3 403) cannot overwrite anything: counted, not checked.
+            other => *refused_by_s3.entry(error_code(&other)).or_default() += 1,
+        }
+    }
+    if posted.is_empty() {
+        return Check {
+            name,
+            passed: false,
+            detail: format!(
+                "no form was posted again (the run had no settled presigned document; S3 refused: {refused_by_s3:?})"
+            ),
+        };
+    }
+    // Wait for one refusal notification per overwritten document.
+    let refusals = |id: &str| -> usize {
+        lock(seen).get(id).map_or(0, |c| {
+            c.iter()
+                .filter(|(c, _)| c.refused_version.is_some())
+                .count()
+        })
+    };
+    let wait_until = deadline.min(Instant::now() + Duration::from_secs(120));
+    while posted.iter().any(|id| refusals(id) == 0) && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    tokio::time::sleep(plan.late_grace).await;
+    let mut unannounced = Vec::new();
+    let mut announced_twice = Vec::new();
+    let mut unaudited = Vec::new();
+    for id in &posted {
+        match refusals(id) {
+            0 => unannounced.push(id.as_str()),
+            1 => {}
+            _ => announced_twice.push(id.as_str()),
+        }
+        let audited = match read_trail(api, plan, id).await {
+            Ok(Some((_, events))) => events
+                .iter()
+                .filter(|e| e.action == "overwrite_refused")
+                .count(),
+            _ => 0,
+        };
+        if audited != 1 {
+            unaudited.push(id.as_str());
+        }
+    }
+    let passed = unannounced.is_empty() && announced_twice.is_empty() && unaudited.is_empty();
+    let mut detail = format!("{} forms posted again after the verdict", posted.len());
+    if !refused_by_s3.is_empty() {
+        detail.push_str(&format!(" (S3 refused {refused_by_s3:?})"));
+    }
+    for (what, ids) in [
+        ("refusals never announced", &unannounced),
+        ("refusals announced twice", &announced_twice),
+        (
+            "without exactly one overwrite_refused audit event",
+            &unaudited,
+        ),
+    ] {
+        if !ids.is_empty() {
+            detail.push_str(&format!("; {} {what}: {}", ids.len(), sample_ids(ids)));
+        }
+    }
+    Check {
+        name,
+        passed,
+        detail,
+    }
+}
+
+async fn upload<A: LoadApi>(
+    api: &A,
+    f: &Fixture,
+    i: usize,
+    plan: &Plan,
+    start: Instant,
+    forms: &Mutex<Forms>,
+) -> Sample {
     let idempotency_key = format!("docproc-load-{}-{i}", plan.run_id);
     let presigned = f.bytes.len() > plan.inline_limit
         || (plan.presigned_every > 0 && i % plan.presigned_every == plan.presigned_every - 1);
     let sent_at_ms = ms_since(start);
     let t0 = Instant::now();
     let (result, retries) = if presigned {
-        upload_presigned(api, f, &idempotency_key, plan).await
+        upload_presigned(api, f, &idempotency_key, plan, forms).await
     } else {
         let body = json!({
             "filename": f.filename,
@@ -843,6 +965,7 @@ async fn upload_presigned<A: LoadApi>(
     f: &Fixture,
     idempotency_key: &str,
     plan: &Plan,
+    forms: &Mutex<Forms>,
 ) -> (Result<String, String>, u32) {
     use md5::Digest as _;
     let md5 =
@@ -877,7 +1000,15 @@ async fn upload_presigned<A: LoadApi>(
     let (answer, more) = with_retries(plan, || api.post_form(url, &fields, f.bytes.clone())).await;
     retries += more;
     match answer {
-        Ok(a) if (200..300).contains(&a.status) => (Ok(id), retries),
+        Ok(a) if (200..300).contains(&a.status) => {
+            let form = Form {
+                url: url.to_string(),
+                fields,
+                bytes: f.bytes.clone(),
+            };
+            lock(forms).insert(id.clone(), form);
+            (Ok(id), retries)
+        }
         other => (Err(format!("s3_{}", error_code(&other))), retries),
     }
 }
@@ -896,6 +1027,8 @@ mod tests {
         duplicate_notification: Option<usize>,
         drop_terminal_notification: Option<usize>,
         broken_trail: Option<usize>,
+        /// Overwrites are neither announced nor audited (the old processor).
+        silent_overwrite: Option<()>,
         wrong_verdict: Option<usize>,
         never_finishes: Option<usize>,
         /// The queue hands every message of this document out twice (same message id).
@@ -942,6 +1075,9 @@ mod tests {
         outage_hits: u64,
         /// Status changes published later: (when, change).
         late: Vec<(Instant, StatusChange)>,
+        /// Forms posted per document, and the documents that refused one.
+        posts: HashMap<String, usize>,
+        refused: std::collections::HashSet<String>,
     }
 
     fn ok(status: u16, body: Value) -> HttpResult {
@@ -1003,6 +1139,7 @@ mod tests {
                 document_id: id.clone(),
                 status: status.into(),
                 reason_code: reason,
+                refused_version: None,
             };
             st.feed.push(change("PENDING", None));
             if let Some((late_n, after)) = self.faults.settles_late {
@@ -1084,6 +1221,9 @@ mod tests {
                 if status != "PENDING" {
                     actions.push(status.to_lowercase());
                 }
+                if st.refused.contains(id) {
+                    actions.push("overwrite_refused".into());
+                }
                 for action in actions {
                     let e = NewAuditEvent::new("acme", action, "success", json!({})).seal(
                         id,
@@ -1154,7 +1294,27 @@ mod tests {
             assert_eq!(url, "http://s3/bucket");
             assert_eq!(fields[0].0, "key");
             assert!(!file.is_empty());
-            lock(&self.state).forms += 1;
+            let mut st = lock(&self.state);
+            st.forms += 1;
+            // A form posted again after the verdict: a refusal on the feed
+            // and on the trail (unless the platform misbehaves).
+            let id = fields[0].1.clone();
+            let posted = *st
+                .posts
+                .entry(id.clone())
+                .and_modify(|n| *n += 1)
+                .or_insert(1);
+            if posted > 1 && self.faults.silent_overwrite.is_none() {
+                let (status, reason) = st.docs[&id].clone();
+                st.refused.insert(id.clone());
+                st.feed.push(StatusChange {
+                    message_id: format!("refused-{id}-{posted}"),
+                    document_id: id,
+                    status,
+                    reason_code: reason,
+                    refused_version: Some(format!("v{posted}")),
+                });
+            }
             Ok(Answer {
                 status: 204,
                 body: Vec::new(),
@@ -1174,6 +1334,7 @@ mod tests {
                     document_id: id.clone(),
                     status: status.clone(),
                     reason_code: reason.clone(),
+                    refused_version: None,
                 });
             }
             Ok(letters.len())
@@ -1193,6 +1354,7 @@ mod tests {
                     document_id: document_id.into(),
                     status,
                     reason_code: reason,
+                    refused_version: None,
                 });
             }
             Ok(())
@@ -1365,10 +1527,11 @@ mod tests {
     #[test]
     fn status_changes_are_read_raw_or_from_the_sns_envelope() {
         let refusal = r#"{"document_id":"d1","old_status":"PROCESSED","new_status":"PROCESSED","refused_version":"v2"}"#;
+        let refused = status_change_of("m0", refusal).unwrap();
         assert_eq!(
-            status_change_of("m0", refusal),
-            None,
-            "a refusal is not a status change"
+            refused.refused_version.as_deref(),
+            Some("v2"),
+            "a refusal is told apart from a status change"
         );
         let raw = r#"{"document_id":"d1","old_status":"PENDING","new_status":"REJECTED","reason_code":"polyglot"}"#;
         let expected = StatusChange {
@@ -1376,6 +1539,7 @@ mod tests {
             document_id: "d1".into(),
             status: "REJECTED".into(),
             reason_code: Some("polyglot".into()),
+            refused_version: None,
         };
         assert_eq!(status_change_of("m1", raw), Some(expected.clone()));
         // Enveloped, the publish's MessageId identifies it: two SQS messages
@@ -1484,6 +1648,47 @@ mod tests {
         sorted.sort();
         assert_ne!(replays, sorted, "deliveries are shuffled");
         assert_eq!(probes, 120, "every probe key was sent");
+    }
+
+    /// Forms posted again after the verdict: refused, announced and audited
+    /// once on a sound platform; a platform that leaves them unannounced and
+    /// unaudited (the processor before verdicts were final) fails the run.
+    #[tokio::test]
+    async fn overwrites_after_the_verdict_must_be_refused_announced_and_audited() {
+        for silent in [false, true] {
+            let fake = Fake::new(Misbehaviour {
+                silent_overwrite: silent.then_some(()),
+                ..Misbehaviour::default()
+            });
+            let mut plan = plan(12);
+            plan.faults = faults::Faults {
+                overwrite: true,
+                ..faults::Faults::default()
+            };
+            let r = run_fake(&fake, &plan, false, false).await;
+            let overwrites = check(&r, "uploads after the verdict");
+            assert_eq!(overwrites.passed, !silent, "{overwrites:?}");
+            if silent {
+                assert!(
+                    overwrites.detail.contains("never announced"),
+                    "{overwrites:?}"
+                );
+                assert!(
+                    overwrites.detail.contains("overwrite_refused audit"),
+                    "{overwrites:?}"
+                );
+            } else {
+                assert!(
+                    overwrites
+                        .detail
+                        .contains("forms posted again after the verdict"),
+                    "{overwrites:?}"
+                );
+                // The refusals are not status changes: no document is "notified twice".
+                let notified = check(&r, "one notification per status change");
+                assert!(notified.passed, "{notified:?}");
+            }
+        }
     }
 
     #[tokio::test]
