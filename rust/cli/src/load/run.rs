@@ -374,7 +374,7 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
     }
     if plan.faults.overwrite {
         let forms = std::mem::take(&mut *lock(&forms));
-        checks.push(overwrite_check(&*api, plan, forms, &seen, deadline).await);
+        checks.push(overwrite_check(&*api, plan, forms, &seen).await);
     }
     tokio::time::sleep(plan.late_grace).await;
     stop.store(true, Ordering::Release);
@@ -811,7 +811,6 @@ async fn overwrite_check<A: LoadApi>(
     plan: &Plan,
     forms: Forms,
     seen: &Arc<Mutex<Seen>>,
-    deadline: Instant,
 ) -> Check {
     let name = "uploads after the verdict refused, announced and audited once".to_string();
     let settled: Vec<(String, Form)> = {
@@ -821,18 +820,39 @@ async fn overwrite_check<A: LoadApi>(
             .filter(|(id, _)| terminal_of(seen.get(id)).is_some())
             .collect()
     };
-    let mut posted = Vec::new();
-    let mut refused_by_s3 = BTreeMap::<String, usize>::new();
-    for (id, form) in settled {
-        let (answer, _) = with_retries(plan, || {
-            api.post_form(&form.url, &form.fields, form.bytes.clone())
+    let refusals = |id: &str| -> usize {
+        lock(seen).get(id).map_or(0, |c| {
+            c.iter()
+                .filter(|(c, _)| c.refused_version.is_some())
+                .count()
         })
-        .await;
-        match answer {
-            Ok(a) if (200..300).contains(&a.status) => posted.push(id),
-            // An expired form (S3 403) cannot overwrite anything: counted, not checked.
-            other => *refused_by_s3.entry(error_code(&other)).or_default() += 1,
+    };
+    // Posted a few at a time, each wave waited for: every new version's
+    // event is an asynchronous invocation that the processor's reserved
+    // concurrency may throttle, and Lambda retries throttled events with a
+    // backoff that grows to minutes (contract 50). The whole phase gets as
+    // long as documents were waited for.
+    let waited = Instant::now();
+    let wait_until = waited + plan.settle_timeout;
+    let mut posted: Vec<String> = Vec::new();
+    let mut refused_by_s3 = BTreeMap::<String, usize>::new();
+    for wave in settled.chunks(plan.concurrency.clamp(1, REPLAY_CONCURRENCY)) {
+        let mut wave_posted = Vec::new();
+        for (id, form) in wave {
+            let (answer, _) = with_retries(plan, || {
+                api.post_form(&form.url, &form.fields, form.bytes.clone())
+            })
+            .await;
+            match answer {
+                Ok(a) if (200..300).contains(&a.status) => wave_posted.push(id.clone()),
+                // An expired form (S3 403) cannot overwrite anything: counted, not checked.
+                other => *refused_by_s3.entry(error_code(&other)).or_default() += 1,
+            }
         }
+        while wave_posted.iter().any(|id| refusals(id) == 0) && Instant::now() < wait_until {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        posted.extend(wave_posted);
     }
     if posted.is_empty() {
         return Check {
@@ -842,18 +862,6 @@ async fn overwrite_check<A: LoadApi>(
                 "no form was posted again (the run had no settled presigned document; S3 refused: {refused_by_s3:?})"
             ),
         };
-    }
-    // Wait for one refusal notification per overwritten document.
-    let refusals = |id: &str| -> usize {
-        lock(seen).get(id).map_or(0, |c| {
-            c.iter()
-                .filter(|(c, _)| c.refused_version.is_some())
-                .count()
-        })
-    };
-    let wait_until = deadline.min(Instant::now() + Duration::from_secs(120));
-    while posted.iter().any(|id| refusals(id) == 0) && Instant::now() < wait_until {
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
     tokio::time::sleep(plan.late_grace).await;
     let mut unannounced = Vec::new();
@@ -877,7 +885,11 @@ async fn overwrite_check<A: LoadApi>(
         }
     }
     let passed = unannounced.is_empty() && announced_twice.is_empty() && unaudited.is_empty();
-    let mut detail = format!("{} forms posted again after the verdict", posted.len());
+    let mut detail = format!(
+        "{} forms posted again after the verdict (refusals announced within {:.1} s)",
+        posted.len(),
+        waited.elapsed().as_secs_f64()
+    );
     if !refused_by_s3.is_empty() {
         detail.push_str(&format!(" (S3 refused {refused_by_s3:?})"));
     }
