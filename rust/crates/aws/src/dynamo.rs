@@ -541,15 +541,7 @@ impl DynamoAudit {
                 Err(StoreError::Transient(why)) if attempt + 1 < ATTEMPTS => {
                     attempt += 1;
                     let cap_ms = 50u64 << attempt.min(6);
-                    // RandomState is seeded randomly per instance: jitter
-                    // without a random-number dependency.
-                    let random = {
-                        use std::hash::{BuildHasher, Hasher};
-                        std::collections::hash_map::RandomState::new()
-                            .build_hasher()
-                            .finish()
-                    };
-                    let jitter = random % cap_ms;
+                    let jitter = getrandom::u64().unwrap_or(0) % cap_ms;
                     tracing::warn!(attempt, why, "audit append throttled; backing off");
                     tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
                 }
