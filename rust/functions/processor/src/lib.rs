@@ -212,6 +212,16 @@ pub struct Processor<'a, D, A, O> {
     pub config: &'a Config,
 }
 
+/// How running the engine ended.
+enum Inspection {
+    /// It ran (or the scratch file could not be opened).
+    Done(std::io::Result<Verdict>),
+    /// The engine panicked on this document.
+    Panicked,
+    /// The blocking task could not run.
+    Failed(tokio::task::JoinError),
+}
+
 /// Whether `version` is the version `judged` names. Without version ids (a
 /// bucket without versioning) there is only ever one.
 fn same_version(version: Option<&str>, judged: Option<&str>) -> bool {
@@ -426,19 +436,24 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
         let inspector = self.config.inspector;
         let run = move || FileSource::open(&path).map(|src| inspector(&src, &declared, &limits));
         let inspection = if self.config.inspect_on_blocking_thread {
-            tokio::task::spawn_blocking(run)
-                .await
-                .map_err(|e| e.is_panic().then_some(()).ok_or(e))
+            match tokio::task::spawn_blocking(run).await {
+                Ok(opened) => Inspection::Done(opened),
+                Err(e) if e.is_panic() => Inspection::Panicked,
+                Err(e) => Inspection::Failed(e),
+            }
         } else {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|_| Ok(()))
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                Ok(opened) => Inspection::Done(opened),
+                Err(_) => Inspection::Panicked,
+            }
         };
         let verdict = match inspection {
-            Ok(opened) => opened?,
+            Inspection::Done(opened) => opened?,
             // A panic inside the engine is a bug that this document triggers
             // deterministically: retrying would only move it to the DLQ. It
             // becomes a verdict (the document is kept in quarantine) and an
             // error log to fix the engine by.
-            Err(Ok(())) => {
+            Inspection::Panicked => {
                 tracing::error!(
                     document_id,
                     key = object.key,
@@ -449,7 +464,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
                     "internal error: the document could not be inspected (kept in quarantine for review)",
                 ))
             }
-            Err(Err(e)) => return Err(ProcessError::Scratch(std::io::Error::other(e))),
+            Inspection::Failed(e) => return Err(ProcessError::Scratch(std::io::Error::other(e))),
         };
         Ok((verdict, Some(downloaded)))
     }
