@@ -6,11 +6,13 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 use base64::Engine;
 use docproc_cli::error::{OpsError, OpsResult};
-use docproc_cli::load::faults::{object_created_event, RecordedObject, Replayer};
-use docproc_cli::load::run::{backoff, status_change_of, StatusChange, StatusFeed};
 use docproc_cli::ports::{
     DeadLetterQueue, Gateway, Invocation, Invoker, QueueMessage, ShardRange, StreamReader,
 };
+use docproc_load::faults::object_created_event;
+use docproc_load::ports::{status_change_of, StatusChange, StatusFeed};
+use docproc_load::ports::{ObjectEvent, Replayer, StoredVersion};
+use docproc_load::retry::backoff;
 use serde_json::{json, Map, Value};
 
 /// The SDK's error with its service code and message (`DisplayErrorContext`).
@@ -438,11 +440,15 @@ impl StatusFeed for StatusTap {
     }
 }
 
-/// Replays a document's S3 event to the processor (`docproc load --faults
-/// duplicate-events`), built as S3 sends it from what the documents table
-/// recorded of the object, and waits for the invocation.
+/// Replays a document's S3 events to the processor (`docproc load --faults
+/// duplicate-events`), built as S3 sends them from what the documents table
+/// recorded and what is under the document's key, and waits for each
+/// invocation. Needs `dynamodb:GetItem` on the documents table,
+/// `s3:ListBucketVersions` on the bucket and `lambda:InvokeFunction` on the
+/// processor.
 pub struct EventReplayer {
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub objects: docproc_aws::s3::S3Objects,
     pub lambda: aws_sdk_lambda::Client,
     pub documents_table: String,
     pub bucket: String,
@@ -451,7 +457,8 @@ pub struct EventReplayer {
 }
 
 impl Replayer for EventReplayer {
-    async fn replay(&self, document_id: &str) -> Result<(), String> {
+    async fn versions(&self, document_id: &str) -> Result<Vec<StoredVersion>, String> {
+        use docproc_core::ports::ObjectStore as _;
         let item = self
             .dynamodb
             .get_item()
@@ -467,25 +474,45 @@ impl Replayer for EventReplayer {
             .item
             .ok_or("no such document")?;
         let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-        // The key S3 named in the original event: `object_key` moves to the
+        // The key S3 named in the original events: `object_key` moves to the
         // quarantine copy once a document is rejected.
         let client_id = text("client_id").ok_or("the document has no client_id")?;
         let key = docproc_core::s3key::incoming_key(&client_id, document_id);
-        let sequencer = text("source_sequencer").ok_or("the document has no source_sequencer")?;
-        let size: u64 = item
-            .get("size")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        let version = text("source_version");
-        let object = RecordedObject {
-            key: &key,
-            size,
-            version_id: version.as_deref(),
-            sequencer: &sequencer,
+        let version = |version_id: Option<String>, sequencer: Option<String>| StoredVersion {
+            key: key.clone(),
+            version_id,
+            sequencer,
         };
+        let mut versions = Vec::new();
+        let judged = text("source_version");
+        if let Some(sequencer) = text("source_sequencer") {
+            versions.push(version(judged.clone(), Some(sequencer)));
+        }
+        let refused = item
+            .get("refused_versions")
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default();
+        versions.extend(refused.iter().map(|v| version(Some(v.clone()), None)));
+        // What is still under the key and not recorded: an upload not judged yet.
+        let listed = self
+            .objects
+            .versions(&key)
+            .await
+            .map_err(|e| format!("s3: {e}"))?;
+        for listed in listed.into_iter().filter(|v| v.key == key) {
+            let known = judged.as_deref() == Some(listed.version_id.as_str())
+                || refused.contains(&listed.version_id);
+            if !known {
+                versions.push(version(Some(listed.version_id), None));
+            }
+        }
+        Ok(versions)
+    }
+
+    async fn deliver(&self, object: &ObjectEvent) -> Result<(), String> {
         let now = docproc_core::time_fmt::format(docproc_core::time_fmt::now());
-        let event = object_created_event(&self.region, &self.bucket, &object, &now);
+        let event = object_created_event(&self.region, &self.bucket, object, &now);
         // The processor's reserved concurrency throttles replays (429
         // TooManyRequestsException): wait and send again, a bounded number of times.
         let mut retries = 0;

@@ -37,4 +37,11 @@ impl OpsError {
     }
 }
 
+/// A mix manifest the operator named that cannot be used.
+impl From<docproc_load::mix::MixError> for OpsError {
+    fn from(e: docproc_load::mix::MixError) -> Self {
+        OpsError::Invalid(e.0)
+    }
+}
+
 pub type OpsResult<T> = Result<T, OpsError>;

@@ -2,8 +2,8 @@
 //! presigned S3 POSTs, and the local platform's fault switch (reqwest,
 //! rustls; plain HTTP for emulators).
 
-use docproc_cli::load::faults::{FaultSwitch, Outage};
-use docproc_cli::load::run::{form_body, Answer, HttpResult, LoadApi};
+use docproc_load::ports::{form_body, Answer, HttpResult, LoadApi};
+use docproc_load::ports::{FaultSwitch, Outage};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;

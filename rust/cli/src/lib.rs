@@ -8,7 +8,6 @@ pub mod config;
 pub mod dlq;
 pub mod error;
 pub mod keys;
-pub mod load;
 pub mod plan_review;
 pub mod ports;
 pub mod preflight;

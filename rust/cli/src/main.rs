@@ -148,8 +148,9 @@ enum Command {
         /// Also write a self-contained HTML report with plots to FILE.
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
-        /// Faults to inject, comma-separated: duplicate-events (every document's S3 event
-        /// delivered again 3 times, shuffled), overwrite (every settled presigned document's
+        /// Faults to inject, comma-separated: duplicate-events (every document's first
+        /// version delivered again right after its upload, then every version 3 more times,
+        /// newest first, shuffled), overwrite (every settled presigned document's
         /// form posted again: refused, announced, audited), authorizer-probe (--probe-keys bad keys);
         /// on the local platform also table-outage, sns-outage, processor-crash
         /// (for --fault-window seconds; they need --redrive).
@@ -204,8 +205,10 @@ ones; 8 MiB documents and every --presigned-every-th one go through a presigned 
 inline), --concurrency at a time, retrying throttles (429), 5xx and network errors with backoff.
 Status changes are read from the status topic through a temporary SQS queue subscribed for the
 run (removed after it). Then it checks: every document uploaded and reached PROCESSED or REJECTED,
-with the verdict its fixture expects; one notification per status change, none twice or missing;
-every audit trail intact with exactly one outcome; every dead-letter queue empty.
+with the verdict its fixture expects; one notification per status change or refused upload, none
+twice or missing; every audit trail's hash chain verified by the run itself against its anchor,
+with exactly one outcome and one event per refused upload; every dead-letter queue empty. The status
+feed is read until it has been quiet for 3 s (a feed that never goes quiet fails the run).
 
 It prints throughput (documents/s, MiB/s), latency percentiles (upload API call; upload to terminal
 status), counts by status and error code, retries, and each check; --json prints the whole report
@@ -220,12 +223,15 @@ A run trips the authorizer-denial, API 4XX and rejected-document alarms by desig
 Needs: sqs:CreateQueue, SetQueueAttributes, GetQueueAttributes, ReceiveMessage, DeleteMessage,
 DeleteQueue and sns:Subscribe, Unsubscribe, besides what `keys create` and `keys revoke` need
 and, for the dead-letter check, sqs:ReceiveMessage on both DLQs with kms:Decrypt on the data key
-they are encrypted with (duplicate-events: dynamodb:GetItem on the documents table and
-lambda:InvokeFunction on the processor; --redrive: what `dlq redrive` needs).
+they are encrypted with (duplicate-events: dynamodb:GetItem on the documents table,
+s3:ListBucketVersions on the documents bucket and lambda:InvokeFunction on the processor;
+--redrive: what `dlq redrive` needs).
 
-Faults (--faults, comma-separated): duplicate-events delivers every settled document's S3 event to
-the processor 3 more times, in shuffled order, and waits for each invocation (the checks then find
-anything it changed); overwrite posts every settled presigned document's upload form again with
+Faults (--faults, comma-separated): duplicate-events delivers each document's first version to the
+processor again right after its upload, racing S3's own event (at least one must be sent before its
+verdict is published), then, once everything settled, every version of every document 3 more times,
+newest first (a refused upload's event before the judged one's), in shuffled order, waiting for
+each invocation (the checks then find anything it changed); overwrite posts every settled presigned document's upload form again with
 the same bytes (the form pins their Content-MD5): each new version must be refused, announced once
 as document.overwrite_refused and audited once as overwrite_refused, and the document's status
 must not change; authorizer-probe sends --probe-keys random and near-miss keys, none of which
@@ -234,7 +240,9 @@ went out and for --fault-window seconds: table-outage (the documents table answe
 sns-outage (publishing to the status topic answers 500) and processor-crash (about half the
 processor's invocations are killed mid-document); each must hit something, and all need --redrive.
 --redrive: when documents stop settling for --stall seconds (and any outage is over), both
-dead-letter queues are redriven (as `docproc dlq redrive`) and the run waits again, up to 3 rounds.
+dead-letter queues are redriven (as `docproc dlq redrive`) and the run waits again, up to 3 rounds;
+once everything settled they are redriven once more (an event can fail for good although another
+delivery judged its document).
 
 Exit status: 0 when every check passed and every verdict was as expected; 4 otherwise; 2 for
 usage errors; 1 when the run could not start; 130 after Ctrl-C, which stops the run (from the
@@ -529,7 +537,7 @@ struct RedriveAll {
     actor: String,
 }
 
-impl docproc_cli::load::faults::DeadLetters for RedriveAll {
+impl docproc_load::ports::DeadLetters for RedriveAll {
     async fn redrive_all(&self) -> Result<usize, String> {
         let mut redriven = 0;
         let mut failed = Vec::new();
@@ -604,7 +612,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             redrive,
             stall,
         } => {
-            let faults = docproc_cli::load::faults::Faults::parse(
+            let faults = docproc_load::plan::Faults::parse(
                 &faults,
                 probe_keys,
                 std::time::Duration::from_secs(fault_window),
@@ -618,7 +626,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ))
                 .into());
             }
-            let plan = docproc_cli::load::run::Plan {
+            let plan = docproc_load::plan::Plan {
                 faults,
                 redrive,
                 stall: redrive.then(|| std::time::Duration::from_secs(stall)),
@@ -810,10 +818,10 @@ struct LoadOptions {
 async fn load(
     d: &Deployment,
     target: &Target,
-    plan: docproc_cli::load::run::Plan,
+    plan: docproc_load::plan::Plan,
     options: LoadOptions,
 ) -> anyhow::Result<ExitCode> {
-    use docproc_cli::load::{mix, report, run, Check, LoadReport, Summary};
+    use docproc_load::{mix, report, run, Check, LoadReport, Summary};
     use std::sync::Arc;
     let mix = match options.mix.as_str() {
         "default" => mix::default_mix()?,
@@ -831,7 +839,7 @@ async fn load(
         started_at.unix_timestamp(),
         getrandom::u32().unwrap_or(0) & 0xffff
     );
-    let plan = docproc_cli::load::run::Plan {
+    let plan = docproc_load::plan::Plan {
         run_id: run_id.clone(),
         ..plan
     };
@@ -840,6 +848,8 @@ async fn load(
         0 => None,
         _ => Some(Arc::new(aws::EventReplayer {
             dynamodb: d.dynamodb(),
+            // Only lists versions: no key to encrypt with.
+            objects: docproc_aws::s3::S3Objects::new(&d.sdk, p.documents_bucket.clone(), ""),
             lambda: aws_sdk_lambda::Client::new(&d.sdk),
             documents_table: p.documents_table.clone(),
             bucket: p.documents_bucket.clone(),
@@ -860,7 +870,7 @@ async fn load(
                     outage.name()
                 ))
             })?;
-            use docproc_cli::load::faults::Outage;
+            use docproc_load::ports::Outage;
             let targets = vec![
                 (Outage::Table, p.documents_table.clone()),
                 (Outage::Sns, p.status_topic_arn.clone()),

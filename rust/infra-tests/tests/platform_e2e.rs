@@ -11,10 +11,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 use base64::Engine;
-use docproc_cli::load::faults::{object_created_event, RecordedObject};
-use docproc_cli::load::run::form_body;
 use docproc_infra_tests::{docproc_bin, repo, tf, tf_ok, workspace, Emulator, EmulatorKind};
 use docproc_integration::{http_call, subscribe_queue};
+use docproc_load::faults::object_created_event;
+use docproc_load::ports::form_body;
+use docproc_load::ports::ObjectEvent;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -606,11 +607,11 @@ async fn duplicate_events(p: &Platform, key: &str, id: &str) {
         text("source_version"),
         text("source_sequencer"),
     );
-    let object = RecordedObject {
-        key: &object_key,
+    let object = ObjectEvent {
+        key: object_key,
         size: 1,
-        version_id: Some(&version),
-        sequencer: &sequencer,
+        version_id: Some(version),
+        sequencer,
     };
     let bucket = p.output("documents_bucket").as_str().unwrap();
     let event = object_created_event("us-east-1", bucket, &object, "2026-11-28T00:00:00.000Z");
@@ -929,8 +930,9 @@ async fn stream_sequences_of(p: &Platform, id: &str) -> Vec<String> {
 /// (benign and hostile, inline and presigned) reaches its expected verdict
 /// exactly once, also through a 10 s window in which the documents table
 /// refuses requests, SNS refuses publishes and processor invocations are
-/// killed mid-document (what they dead-letter is redriven), and after its S3
-/// event was delivered three more times, shuffled; bad keys get nowhere; the
+/// killed mid-document (what they dead-letter is redriven), with its S3 event
+/// delivered again right after its upload and, once settled, every version
+/// three more times, newest first and shuffled; bad keys get nowhere; the
 /// run's key is revoked and its status tap removed after.
 async fn load_run(p: &Platform, scratch: &Path) {
     let report = scratch.join("load.html");
@@ -1001,15 +1003,33 @@ async fn load_run(p: &Platform, scratch: &Path) {
             .unwrap_or(0);
         assert!(hits > 0, "{outage} hit nothing: {run}");
     }
-    assert!(
-        detail("duplicate S3 events").starts_with("180 deliveries"),
-        "{run}"
-    );
     // Every settled presigned document's form was posted again; each upload
     // was refused, announced once and audited once (the check passed above).
+    let overwrites = detail("uploads after the verdict");
+    let posted: usize = overwrites
+        .split(" forms posted again after the verdict")
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{overwrites}"));
+    assert!(posted >= 15, "{overwrites}");
+    // Each document's first version was delivered again right after its
+    // upload, and afterwards each version three more times, the refused
+    // (newer) one before the judged one.
     assert!(
-        detail("uploads after the verdict").contains("forms posted again after the verdict"),
+        detail("duplicate S3 events racing").starts_with("60 deliveries"),
         "{run}"
+    );
+    let late = detail("duplicate S3 events accepted");
+    assert!(
+        late.starts_with(&format!("{} deliveries", 3 * (60 + posted))),
+        "{late}"
+    );
+    assert!(
+        late.contains(&format!(
+            "{} rounds delivered an older version after a newer one",
+            3 * posted
+        )),
+        "{late}"
     );
     assert!(
         detail("the authorizer refuses").starts_with("300 bad keys, 0 allowed"),

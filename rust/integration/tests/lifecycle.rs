@@ -14,13 +14,13 @@ use docproc_api::Api;
 use docproc_aws::dynamo::{DynamoAudit, DynamoDocuments, DynamoKeys};
 use docproc_aws::s3::S3Objects;
 use docproc_aws::sns::SnsPublisher;
-use docproc_cli::load::run::form_body;
 use docproc_core::access::AccessLevel;
 use docproc_core::audit::{verify_chain, TamperError};
 use docproc_core::document::DocumentStatus;
 use docproc_core::keys::{hash_key, key_id_of_hash, ApiKeyRecord, KeyStatus};
 use docproc_core::ports::{AuditRepository, DocumentRepository, KeyRepository};
 use docproc_integration::{http_request, s3_client, subscribe_queue, Emulator};
+use docproc_load::ports::form_body;
 use docproc_processor::{Config as ProcessorConfig, ObjectVersion, Outcome, Processor};
 use serde_json::{json, Value};
 
@@ -708,4 +708,83 @@ async fn presigned_post_upload_and_hostile_document_quarantine() {
         .0,
         200
     );
+}
+
+/// A verdict is final and written once, and each refused version is added
+/// once, through the real DynamoDB adapter: its condition lets only a
+/// PENDING document take a verdict, whatever the sequencers, and adds a
+/// refused version only when it is not listed yet. The writes go one after
+/// the other: DynamoDB checks the condition and writes atomically (contract
+/// 54), but moto does not (two concurrent writes both passed the condition in
+/// about one run in six here), so concurrency is the simulation's to
+/// exercise (rust/sim, over the in-memory store), and this test pins the
+/// conditions themselves.
+#[tokio::test]
+async fn a_verdict_and_each_refusal_are_written_once() {
+    use docproc_core::document::Document;
+    use docproc_core::ports::{OutcomeWrite, ProcessingOutcome};
+    let p = platform().await;
+    let doc = Document {
+        filename: "a.txt".into(),
+        declared_type: "text/plain".into(),
+        size: 5,
+        ..Document::pending("once", "acme", "incoming/acme/once", "2026-12-06T00:00:00Z")
+    };
+    p.documents.create(&doc).await.unwrap();
+    let outcome = |sequencer: &str, status: DocumentStatus| ProcessingOutcome {
+        document_id: "once".into(),
+        status,
+        size: 5,
+        sha256: Some("ab".repeat(32)),
+        detected_format: Some("text".into()),
+        reason_code: (status == DocumentStatus::Rejected).then(|| "malformed".into()),
+        reason_message: None,
+        metadata: None,
+        object_key: "incoming/acme/once".into(),
+        sequencer: sequencer.into(),
+        version_id: Some("v1".into()),
+        object_version: Some("v1".into()),
+        updated_at: "2026-12-06T00:00:01Z".into(),
+    };
+    // The first delivery's verdict is written; a second delivery of the same
+    // version (a replay with a later sequencer) reaching another verdict is not.
+    let first = outcome("0055AED6DCD90281E5", DocumentStatus::Processed);
+    match p.documents.record_outcome(&first).await.unwrap() {
+        OutcomeWrite::Applied { previous } => assert_eq!(*previous, doc),
+        other => panic!("{other:?}"),
+    }
+    let stored = p.documents.get("once").await.unwrap().unwrap();
+    assert_eq!(stored.status, DocumentStatus::Processed);
+    assert_eq!(
+        stored.source_sequencer.as_deref(),
+        Some(first.sequencer.as_str())
+    );
+    for (sequencer, status) in [
+        ("0055AED6DCD90281E6", DocumentStatus::Rejected),
+        ("FFFFFFFFFFFFFFFFFF", DocumentStatus::Processed),
+        ("0055AED6DCD90281E5", DocumentStatus::Processed),
+    ] {
+        assert_eq!(
+            p.documents
+                .record_outcome(&outcome(sequencer, status))
+                .await
+                .unwrap(),
+            OutcomeWrite::Stale,
+            "{sequencer} {status}"
+        );
+    }
+    assert_eq!(p.documents.get("once").await.unwrap().unwrap(), stored);
+    // A refused version is added once; its redeliveries add nothing.
+    assert!(p.documents.record_refusal("once", "v2").await.unwrap());
+    assert!(!p.documents.record_refusal("once", "v2").await.unwrap());
+    assert!(p.documents.record_refusal("once", "v3").await.unwrap());
+    assert!(!p.documents.record_refusal("once", "v2").await.unwrap());
+    let refused = p
+        .documents
+        .get("once")
+        .await
+        .unwrap()
+        .unwrap()
+        .refused_versions;
+    assert_eq!(refused.into_iter().collect::<Vec<_>>(), ["v2", "v3"]);
 }

@@ -105,6 +105,38 @@ pub struct Document {
     pub refused_versions: BTreeSet<String>,
 }
 
+impl Document {
+    /// A PENDING record of `client_id`'s document whose upload goes to
+    /// `object_key`, created at `at`: nothing judged, nothing refused. The
+    /// upload's name, type, method and declared size are an octet-stream
+    /// upload through a form of unknown size until the caller says otherwise
+    /// (`Document { filename, ..Document::pending(...) }`).
+    pub fn pending(document_id: &str, client_id: &str, object_key: &str, at: &str) -> Document {
+        Document {
+            document_id: document_id.to_string(),
+            client_id: client_id.to_string(),
+            status: DocumentStatus::Pending,
+            filename: document_id.to_string(),
+            declared_type: "application/octet-stream".to_string(),
+            upload_method: UploadMethod::Presigned,
+            size: 0,
+            object_key: object_key.to_string(),
+            created_at: at.to_string(),
+            updated_at: at.to_string(),
+            request_hash: None,
+            sha256: None,
+            detected_format: None,
+            reason_code: None,
+            reason_message: None,
+            metadata: None,
+            source_sequencer: None,
+            source_version: None,
+            object_version: None,
+            refused_versions: BTreeSet::new(),
+        }
+    }
+}
+
 /// How many refused version ids a record lists (a DynamoDB item holds at most
 /// 400 KB; a version id is up to 1,024 bytes).
 pub const MAX_REFUSED_VERSIONS: usize = 100;

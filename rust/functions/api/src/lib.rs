@@ -202,26 +202,17 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Api<'_, D, A, O>
     fn new_record(&self, caller: &Caller, id: &str, spec: RecordSpec<'_>) -> Document {
         let now = time_fmt::format(time_fmt::now());
         Document {
-            document_id: id.to_string(),
-            client_id: caller.client_id.clone(),
-            status: DocumentStatus::Pending,
             filename: spec.filename.to_string(),
             declared_type: spec.content_type.to_string(),
             upload_method: spec.method,
             size: spec.size,
-            object_key: incoming_key(&caller.client_id, id),
-            created_at: now.clone(),
-            updated_at: now,
             request_hash: Some(spec.request_hash),
-            sha256: None,
-            detected_format: None,
-            reason_code: None,
-            reason_message: None,
-            metadata: None,
-            source_sequencer: None,
-            source_version: None,
-            object_version: None,
-            refused_versions: Default::default(),
+            ..Document::pending(
+                id,
+                &caller.client_id,
+                &incoming_key(&caller.client_id, id),
+                &now,
+            )
         }
     }
 

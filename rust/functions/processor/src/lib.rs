@@ -21,7 +21,7 @@
 
 use aws_lambda_events::s3::S3Event;
 use docproc_core::audit::{append_event, NewAuditEvent};
-use docproc_core::document::{normalize_sequencer, Document, DocumentStatus, UploadMethod};
+use docproc_core::document::{normalize_sequencer, Document, DocumentStatus};
 use docproc_core::ports::{
     AuditRepository, DocumentRepository, DownloadedObject, ObjectStore, OutcomeWrite,
     ProcessingOutcome,
@@ -617,28 +617,7 @@ impl<D: DocumentRepository, A: AuditRepository, O: ObjectStore> Processor<'_, D,
             "object without a document record; adopting it"
         );
         let now = time_fmt::format(time_fmt::now());
-        let doc = Document {
-            document_id: document_id.to_string(),
-            client_id: client_id.to_string(),
-            status: DocumentStatus::Pending,
-            filename: document_id.to_string(),
-            declared_type: "application/octet-stream".to_string(),
-            upload_method: UploadMethod::Presigned,
-            size: 0,
-            object_key: key.to_string(),
-            created_at: now.clone(),
-            updated_at: now,
-            request_hash: None,
-            sha256: None,
-            detected_format: None,
-            reason_code: None,
-            reason_message: None,
-            metadata: None,
-            source_sequencer: None,
-            source_version: None,
-            object_version: None,
-            refused_versions: Default::default(),
-        };
+        let doc = Document::pending(document_id, client_id, key, &now);
         match self.documents.create(&doc).await {
             Ok(()) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),

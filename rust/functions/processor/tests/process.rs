@@ -72,26 +72,11 @@ async fn world(file: &str, filename: &str, declared: &str) -> World {
     assert_eq!(w.objects.current_version_id(&key).as_deref(), Some("v1"));
     w.documents
         .create(&Document {
-            document_id: DOC.into(),
-            client_id: "acme".into(),
-            status: DocumentStatus::Pending,
             filename: filename.into(),
             declared_type: declared.into(),
             upload_method: UploadMethod::Inline,
             size: 1,
-            object_key: key,
-            created_at: "2026-11-28T00:00:00Z".into(),
-            updated_at: "2026-11-28T00:00:00Z".into(),
-            request_hash: None,
-            sha256: None,
-            detected_format: None,
-            reason_code: None,
-            reason_message: None,
-            metadata: None,
-            source_sequencer: None,
-            source_version: None,
-            object_version: None,
-            refused_versions: Default::default(),
+            ..Document::pending(DOC, "acme", &key, "2026-11-28T00:00:00Z")
         })
         .await
         .unwrap();

@@ -4,11 +4,15 @@
 //! file the engine's own tests hold it to) plus larger generated ones.
 //! `--mix FILE` reads a manifest of the same form.
 
-use super::Expected;
-use crate::error::{OpsError, OpsResult};
+use crate::measure::Expected;
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
+
+/// A mix that cannot be read: a manifest that is not one, or a file it names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MixError(pub String);
 
 /// One kind of document in the mix.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,22 +42,22 @@ struct Entry {
     weight: Option<u32>,
 }
 
-fn expected_of(e: &Entry) -> OpsResult<Expected> {
+fn expected_of(e: &Entry) -> Result<Expected, MixError> {
     match (e.verdict.as_str(), &e.reason) {
         ("ACCEPTED", None) => Ok(Expected::Accept),
         ("REJECTED", Some(reason)) => Ok(Expected::Reject {
             reason: reason.clone(),
         }),
-        _ => Err(OpsError::Invalid(format!(
+        _ => Err(MixError(format!(
             "mix entry {}: verdict must be ACCEPTED (no reason) or REJECTED with a reason",
             e.file
         ))),
     }
 }
 
-fn parse_manifest(text: &str, origin: &str) -> OpsResult<Vec<Entry>> {
+fn parse_manifest(text: &str, origin: &str) -> Result<Vec<Entry>, MixError> {
     serde_json::from_str(text).map_err(|e| {
-        OpsError::Invalid(format!(
+        MixError(format!(
             "{origin}: not a mix manifest ({e}); expected a JSON list of \
              {{file, filename, declared_type, verdict, reason?, weight?}}"
         ))
@@ -112,13 +116,14 @@ const BENIGN_WEIGHT: u32 = 3;
 
 /// The default mix: the corpus documents above and generated text and CSV
 /// of 256 KiB, 1 MiB and 8 MiB (the last one only fits a presigned upload).
-pub fn default_mix() -> OpsResult<Vec<Fixture>> {
+pub fn default_mix() -> Result<Vec<Fixture>, MixError> {
     let manifest = parse_manifest(CORPUS_MANIFEST, "corpus manifest")?;
     let mut mix = Vec::new();
     for (file, bytes) in CORPUS {
-        let entry = manifest.iter().find(|e| e.file == *file).ok_or_else(|| {
-            OpsError::Config(format!("{file} is not in the engine corpus manifest"))
-        })?;
+        let entry = manifest
+            .iter()
+            .find(|e| e.file == *file)
+            .ok_or_else(|| MixError(format!("{file} is not in the engine corpus manifest")))?;
         let expected = expected_of(entry)?;
         mix.push(Fixture {
             name: entry.file.clone(),
@@ -156,17 +161,16 @@ pub fn default_mix() -> OpsResult<Vec<Fixture>> {
 }
 
 /// Reads a manifest and the files it names (relative to its directory).
-pub fn mix_from_manifest(path: &Path) -> OpsResult<Vec<Fixture>> {
+pub fn mix_from_manifest(path: &Path) -> Result<Vec<Fixture>, MixError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| OpsError::Invalid(format!("cannot read mix {origin}: {e}")))?;
+        .map_err(|e| MixError(format!("cannot read mix {origin}: {e}")))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut mix = Vec::new();
     for entry in parse_manifest(&text, &origin)? {
         let file = dir.join(&entry.file);
-        let bytes = std::fs::read(&file).map_err(|e| {
-            OpsError::Invalid(format!("mix {origin}: cannot read {}: {e}", file.display()))
-        })?;
+        let bytes = std::fs::read(&file)
+            .map_err(|e| MixError(format!("mix {origin}: cannot read {}: {e}", file.display())))?;
         mix.push(Fixture {
             expected: expected_of(&entry)?,
             name: entry.file,
@@ -177,7 +181,7 @@ pub fn mix_from_manifest(path: &Path) -> OpsResult<Vec<Fixture>> {
         });
     }
     if mix.iter().all(|f| f.weight == 0) {
-        return Err(OpsError::Invalid(format!(
+        return Err(MixError(format!(
             "mix {origin}: no document has a weight above 0"
         )));
     }

@@ -17,15 +17,17 @@
 //! reads it back as is, and no string can close the element). The inline script
 //! draws four SVG plots from that JSON in the browser:
 //!
-//! - (a) histograms of upload-to-terminal latency (`#plot-hist-terminal`) and
-//!   API latency (`#plot-hist-api`), at most about 40 half-open bins
-//!   `[data-start, data-end)` from zero;
-//! - (b) upload-to-terminal latency against send time (`#plot-latency-time`),
-//!   a point per document by status, at most 2,500 points (sampled evenly,
-//!   and said so on the plot, beyond that);
-//! - (c) throughput (`#plot-throughput`): documents reaching a terminal status
+//! - (a), (b) histograms of upload-to-terminal latency (`#plot-hist-terminal`)
+//!   and API latency (`#plot-hist-api`) on a log axis: contiguous half-open
+//!   bins `[data-start, data-end)` with edges at 1, 2 and 5 times powers of
+//!   ten (finer over fewer decades), so a tail of retried calls does not
+//!   squeeze every other call into one bar;
+//! - (c) upload-to-terminal latency (log axis) against send time
+//!   (`#plot-latency-time`), a point per document by status, at most 2,500
+//!   points (sampled evenly, and said so on the plot, beyond that);
+//! - (d) throughput (`#plot-throughput`): documents reaching a terminal status
 //!   (`sent_at_ms + terminal_ms`) per time bucket, as documents per second;
-//! - (d) documents by status (`#plot-status`), one bar per outcome label.
+//! - (e) documents by status (`#plot-status`), one bar per outcome label.
 //!
 //! Each plot's `<svg>` has `data-points` (bars or points drawn) and each bar or
 //! point carries `data-value` / `data-label` (bars) or `data-x` / `data-y` /
@@ -35,7 +37,7 @@
 //! shows the message at the top of the page. Numbers that are not finite are
 //! serialised as JSON `null` and left out of the plots.
 
-use super::{LoadReport, Percentiles};
+use crate::measure::{LoadReport, Percentiles};
 use docproc_core::document::checksum_sha256;
 use std::fmt::Write as _;
 
@@ -404,6 +406,7 @@ const SCRIPT: &str = r##"
   function fmt(v) { return String(Number(v.toPrecision(6))); }
   function docs(n) { return n + (n === 1 ? " document" : " documents"); }
   function maxOf(values) { var m = 0; values.forEach(function (v) { if (v > m) m = v; }); return m; }
+  function minOf(values) { var m = Infinity; values.forEach(function (v) { if (v < m) m = v; }); return m; }
   function byLabel(a, b) {
     var i = ORDER.indexOf(a), j = ORDER.indexOf(b);
     if (i < 0) i = ORDER.length;
@@ -449,6 +452,51 @@ const SCRIPT: &str = r##"
     return { edges: edges, counts: counts, width: width };
   }
 
+  // Edges at 1, 2 and 5 times powers of ten (finer steps when the values span
+  // fewer decades), from the edge at or below the smallest value to the first
+  // past the largest: on a log axis the bins are about equally wide, so
+  // latencies a tail spreads over decades stay readable. Values at or below
+  // zero (none in practice) count in the first bin. Null for no values.
+  var LOG_STEPS = [[1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.3, 8], [1, 1.5, 2, 3, 5, 7], [1, 2, 5]];
+  function logEdges(lo, hi, steps) {
+    var edges = [];
+    for (var p = Math.floor(Math.log10(lo)) - 1; edges.length < 2 || edges[edges.length - 1] <= hi; p++) {
+      steps.forEach(function (m) {
+        var e = Number((m * Math.pow(10, p)).toPrecision(12));
+        if (e > hi && edges.length && edges[edges.length - 1] > hi) return;
+        if (e <= lo) edges = [e]; else edges.push(e);
+      });
+    }
+    return edges;
+  }
+  function logBins(values) {
+    var positive = values.filter(function (v) { return v > 0; });
+    if (!values.length) return null;
+    var lo = positive.length ? minOf(positive) : 1;
+    var hi = positive.length ? maxOf(positive) : 1;
+    var decades = Math.log10(hi / lo);
+    var edges = logEdges(lo, hi, LOG_STEPS[decades <= 1 ? 0 : decades <= 3 ? 1 : 2]);
+    var n = edges.length - 1, counts = edges.slice(1).map(function () { return 0; });
+    values.forEach(function (v) {
+      var k = 0;
+      while (k < n - 1 && v >= edges[k + 1]) k++;
+      counts[k]++;
+    });
+    return { edges: edges, counts: counts };
+  }
+
+  // A latency for an axis or a tooltip: milliseconds below a second, else seconds.
+  function ms(v) { return v < 1000 ? fmt(v) + " ms" : fmt(v / 1000) + " s"; }
+
+  // Tick values on a log axis from lo to hi: 1, 2, 5 per decade, or only the
+  // decades when that would be too many.
+  function logTicks(lo, hi) {
+    var all = logEdges(lo, hi, [1, 2, 5]).filter(function (t) { return t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9); });
+    if (!all.length) return [lo, hi];
+    if (all.length <= 10) return all;
+    return all.filter(function (t) { return Math.abs(Math.log10(t) - Math.round(Math.log10(t))) < 1e-9; });
+  }
+
   function title(svg, text, note) {
     svg.textContent = "";
     svg.setAttribute("viewBox", "0 0 " + W + " " + H);
@@ -465,20 +513,35 @@ const SCRIPT: &str = r##"
   // Axes, grid and tick labels; returns the scales from data to SVG coordinates.
   // o: xMin, xMax (data units), xUnit / yUnit ({div, name}), yMax, yInteger,
   // categories (instead of a numeric x), xLabel, yLabel, roundX.
+  // With xLog (or yLog) that axis is logarithmic from xMin to xMax (yMin to
+  // yMax), in milliseconds, its ticks labelled with their unit.
   function frame(svg, o) {
-    var yu = o.yUnit || { div: 1, name: "" };
-    var yStep = niceStep(o.yMax / yu.div, 5);
-    if (o.yInteger) yStep = Math.max(1, yStep);
-    var yTop = Math.max(1, Math.ceil(o.yMax / yu.div / yStep)) * yStep * yu.div;
-    var sy = function (v) { return M.t + PH - (v / yTop) * PH; };
-    var g = add(svg, "g", { "class": "axes" });
-    for (var i = 0; i * yStep * yu.div <= yTop * (1 + 1e-9); i++) {
-      var y = sy(i * yStep * yu.div);
+    var g = add(svg, "g", { "class": "axes" }), sy;
+    var gridY = function (y, text) {
       add(g, "line", { x1: M.l, x2: M.l + PW, y1: y, y2: y, "class": "grid" });
-      add(g, "text", { x: M.l - 6, y: y + 4, "text-anchor": "end" }, fmt(i * yStep));
+      add(g, "text", { x: M.l - 6, y: y + 4, "text-anchor": "end" }, text);
+    };
+    if (o.yLog) {
+      var yl = Math.log10(o.yMin), yh = Math.log10(o.yMax);
+      sy = function (v) { return M.t + PH - ((Math.log10(v) - yl) / (yh - yl)) * PH; };
+      logTicks(o.yMin, o.yMax).forEach(function (t) { gridY(sy(t), ms(t)); });
+    } else {
+      var yu = o.yUnit || { div: 1, name: "" };
+      var yStep = niceStep(o.yMax / yu.div, 5);
+      if (o.yInteger) yStep = Math.max(1, yStep);
+      var yTop = Math.max(1, Math.ceil(o.yMax / yu.div / yStep)) * yStep * yu.div;
+      sy = function (v) { return M.t + PH - (v / yTop) * PH; };
+      for (var i = 0; i * yStep * yu.div <= yTop * (1 + 1e-9); i++) gridY(sy(i * yStep * yu.div), fmt(i * yStep));
     }
     var sx;
-    if (o.categories) {
+    if (o.xLog) {
+      var xl = Math.log10(o.xMin), xh = Math.log10(o.xMax);
+      sx = function (v) { return M.l + ((Math.log10(v) - xl) / (xh - xl)) * PW; };
+      logTicks(o.xMin, o.xMax).forEach(function (t) {
+        add(g, "line", { x1: sx(t), x2: sx(t), y1: M.t + PH, y2: M.t + PH + 5, "class": "tick" });
+        add(g, "text", { x: sx(t), y: M.t + PH + 18, "text-anchor": "middle" }, ms(t));
+      });
+    } else if (o.categories) {
       var n = o.categories.length;
       sx = function (k) { return M.l + ((k + 0.5) * PW) / n; };
       o.categories.forEach(function (c, k) {
@@ -526,14 +589,14 @@ const SCRIPT: &str = r##"
     add(add(g, "rect", attrs), "title", {}, tip);
   }
 
-  // (a) A latency histogram.
+  // (a), (b) A latency histogram, on a log axis.
   function histogram(svg, values, o) {
-    var h = bins(values, 40);
+    var h = logBins(values);
     if (!h) return empty(svg, o.title, o.none);
-    var n = h.counts.length, unit = unitFor(h.edges[n]);
-    title(svg, o.title, docs(values.length) + "; bins of " + fmt(h.width / unit.div) + " " + unit.name);
+    var n = h.counts.length;
+    title(svg, o.title, docs(values.length) + "; " + n + " bins, log scale");
     var f = frame(svg, {
-      xMin: h.edges[0], xMax: h.edges[n], xUnit: unit, xLabel: o.xLabel + " (" + unit.name + ")",
+      xLog: true, xMin: h.edges[0], xMax: h.edges[n], xLabel: o.xLabel + " (log scale)",
       yMax: maxOf(h.counts), yInteger: true, yLabel: "documents"
     });
     var g = add(svg, "g", { "class": "bars" });
@@ -541,7 +604,7 @@ const SCRIPT: &str = r##"
       var x0 = f.sx(h.edges[i]), x1 = f.sx(h.edges[i + 1]), y = f.sy(c);
       bar(g, x0 + 0.5, y, x1 - x0 - 1, f.sy(0) - y, o.color,
         { value: c, start: h.edges[i], end: h.edges[i + 1] },
-        fmt(h.edges[i] / unit.div) + "\u2013" + fmt(h.edges[i + 1] / unit.div) + " " + unit.name + ": " + docs(c));
+        ms(h.edges[i]) + "\u2013" + ms(h.edges[i + 1]) + ": " + docs(c));
     });
     svg.setAttribute("data-points", String(n));
   }
@@ -562,9 +625,9 @@ const SCRIPT: &str = r##"
     svg.setAttribute("data-faults", String(g.childNodes.length));
   }
 
-  // (b) Upload-to-terminal latency against the time each document was sent.
+  // (c) Upload-to-terminal latency against the time each document was sent.
   function scatter(svg, samples, windows) {
-    var text = "(b) Upload-to-terminal latency over time";
+    var text = "(c) Upload-to-terminal latency over time";
     var pts = samples.filter(function (s) { return num(s.sent_at_ms) && num(s.terminal_ms); });
     if (!pts.length) return empty(svg, text, "no document reached a terminal status");
     var shown = pts;
@@ -577,13 +640,17 @@ const SCRIPT: &str = r##"
     else notes.push(docs(pts.length));
     if (samples.length > pts.length) notes.push((samples.length - pts.length) + " without a terminal status not shown");
     var xMax = maxOf(pts.map(function (s) { return s.sent_at_ms; }));
-    var yMax = maxOf(pts.map(function (s) { return s.terminal_ms; }));
-    var xu = unitFor(xMax), yu = unitFor(yMax);
+    var latencies = pts.map(function (s) { return s.terminal_ms; }).filter(function (v) { return v > 0; });
+    if (latencies.length < pts.length) notes.push((pts.length - latencies.length) + " at 0 ms not shown");
+    // A log axis from the decade edge below the fastest to the one above the slowest.
+    var yEdges = latencies.length ? logEdges(minOf(latencies), maxOf(latencies), [1]) : [1, 10];
+    var xu = unitFor(xMax);
     title(svg, text, notes.join("; "));
     var f = frame(svg, {
       xMin: 0, xMax: xMax, xUnit: xu, roundX: true, xLabel: "sent at (" + xu.name + " since the start)",
-      yMax: yMax, yUnit: yu, yLabel: "upload to terminal (" + yu.name + ")"
+      yLog: true, yMin: yEdges[0], yMax: yEdges[yEdges.length - 1], yLabel: "upload to terminal (log scale)"
     });
+    shown = shown.filter(function (s) { return s.terminal_ms > 0; });
     faultBands(svg, f, windows, 0, xMax);
     var g = add(svg, "g", { "class": "points" }), labels = [];
     shown.forEach(function (s) {
@@ -599,9 +666,9 @@ const SCRIPT: &str = r##"
     svg.setAttribute("data-total", String(pts.length));
   }
 
-  // (c) Documents reaching a terminal status per time bucket, as documents per second.
+  // (d) Documents reaching a terminal status per time bucket, as documents per second.
   function throughput(svg, samples, windows) {
-    var text = "(c) Throughput: documents reaching a terminal status";
+    var text = "(d) Throughput: documents reaching a terminal status";
     var done = samples.filter(function (s) { return num(s.sent_at_ms) && num(s.terminal_ms); })
       .map(function (s) { return s.sent_at_ms + s.terminal_ms; });
     var h = bins(done, 60);
@@ -624,14 +691,14 @@ const SCRIPT: &str = r##"
     svg.setAttribute("data-points", String(n));
   }
 
-  // (d) Documents by outcome: the four labels always, then any other label seen.
+  // (e) Documents by outcome: the four labels always, then any other label seen.
   function status(svg, samples) {
     var counts = {};
     ORDER.forEach(function (l) { counts[l] = 0; });
     samples.forEach(function (s) { var l = label(s); counts[l] = (counts[l] || 0) + 1; });
     var cats = Object.keys(counts).sort(byLabel);
     var values = cats.map(function (l) { return counts[l]; });
-    title(svg, "(d) Documents by status", docs(samples.length));
+    title(svg, "(e) Documents by status", docs(samples.length));
     var f = frame(svg, { categories: cats, yMax: maxOf(values) * 1.08, yInteger: true, xLabel: "status", yLabel: "documents" });
     var g = add(svg, "g", { "class": "bars" }), w = (PW / cats.length) * 0.6;
     cats.forEach(function (l, i) {
@@ -660,7 +727,7 @@ const SCRIPT: &str = r##"
       none: "no document reached a terminal status"
     });
     histogram(byId("plot-hist-api"), api, {
-      title: "(a) API latency", xLabel: "API call", color: "#6b46c1", none: "no API call was answered"
+      title: "(b) API latency", xLabel: "API call", color: "#6b46c1", none: "no API call was answered"
     });
     var windows = Array.isArray(report.fault_windows) ? report.fault_windows : [];
     scatter(byId("plot-latency-time"), samples, windows);
@@ -689,7 +756,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::load::{Check, Expected, Outcome, Sample, Summary, UploadKind};
+    use crate::{Check, Expected, Outcome, Sample, Summary, UploadKind};
 
     const HOSTILE: &str = "</script><script>alert(1)</script>";
 

@@ -1,12 +1,5 @@
-//! `docproc load`: many documents through a deployed platform, every one
-//! followed to its terminal state and checked, with throughput and latency
-//! measured. This module holds what a run produces ([`Sample`], [`LoadReport`])
-//! and the statistics over it; `report` renders it (terminal table, HTML).
-
-pub mod faults;
-pub mod mix;
-pub mod report;
-pub mod run;
+//! What a run produces ([`Sample`], [`Check`], [`LoadReport`]) and the
+//! statistics over it; `report` renders it (terminal table, HTML).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -83,6 +76,11 @@ pub struct Sample {
     pub outcome: Outcome,
     /// Requests repeated after a throttle (429), a 5xx or a network error.
     pub retries: u32,
+}
+
+/// Milliseconds since `start` (the run's start: samples record times so).
+pub(crate) fn ms_since(start: std::time::Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
 }
 
 /// p50/p95/p99/max of a set of latencies, in milliseconds (nearest-rank).
