@@ -1,6 +1,8 @@
 //! API key lifecycle. The permissions table is the authority the authorizer
 //! reads; the API Gateway key mirrors it so usage plans meter and throttle the
-//! same key. Only the key's SHA-256 hash is stored; the key is returned once.
+//! same key. The permissions table stores only the key's SHA-256 hash; the
+//! API Gateway key holds the key's value (usage plans meter by it), readable
+//! with `apigateway:GET`. The key is returned once.
 
 use crate::error::{OpsError, OpsResult};
 use crate::ports::Gateway;

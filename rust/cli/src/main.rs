@@ -318,7 +318,8 @@ Examples:
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Create a key and print it once: only its SHA-256 hash is stored.
+    /// Create a key and print it once: the permissions table stores only its SHA-256
+    /// hash; its API Gateway key (for usage-plan metering) holds its value.
     Create {
         /// Client the key belongs to (letters, digits, '-', '_').
         #[arg(long)]
@@ -1184,7 +1185,10 @@ fn print_issued(key: &str, record: &ApiKeyRecord) {
         record.tier,
         record.expires_at.as_deref().unwrap_or("never")
     );
-    println!("Store the key now: it is shown only once (only its SHA-256 hash is kept).");
+    println!(
+        "Store the key now: it is shown only once (the permissions table keeps only its SHA-256 hash; \
+         its API Gateway key, which usage plans meter, holds the value)."
+    );
 }
 
 /// `--json` of a new key: the key itself (shown only this once), its record and

@@ -59,9 +59,11 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
     let listener = Listener::spawn(feed, start);
     let seen = listener.seen.clone();
     let early_replays = match (&replayer, plan.faults.replay_copies) {
+        // As many as uploads in flight, so each upload's replay goes out at
+        // once and races S3's own event.
         (Some(replayer), 1..) => Some(Arc::new(faults::EarlyReplays::new(
             replayer.clone(),
-            plan.concurrency.min(REPLAY_CONCURRENCY),
+            plan.concurrency,
             start,
         ))),
         _ => None,
@@ -155,6 +157,12 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
         checks.extend(faults::outage_checks(&**switch, outages).await);
     }
     let duration_s = start.elapsed().as_secs_f64();
+    // What follows checks that duplicates and overwrites change nothing, not
+    // how the platform rides out an outage (the uploads did that): it starts
+    // once every outage is over.
+    if let Some(o) = &outages {
+        tokio::time::sleep_until(o.ends.into()).await;
+    }
     // Uploads after the verdict first, so the replays below find refused
     // versions to deliver before the judged one.
     if plan.faults.overwrite {
@@ -191,9 +199,6 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
     // nothing left to settle: with --redrive they are sent through once more
     // at the end, and must be taken as the duplicates they are.
     if let Some(dlq) = &dead_letters {
-        if let Some(o) = &outages {
-            tokio::time::sleep_until(o.ends.into()).await;
-        }
         rounds.push(dlq.redrive_all().await);
     }
     if let Some(last) = rounds.last() {

@@ -1,4 +1,4 @@
-//! API keys: only their SHA-256 hash is ever stored; a short key id (a prefix of
+//! API keys: docproc's records hold only their SHA-256 hash; a short key id (a prefix of
 //! the hash) is what logs and operators see.
 
 use crate::access::AccessLevel;

@@ -365,6 +365,26 @@ fn cross_reference_streams_are_checked_like_tables() {
     );
 }
 
+/// A cross-reference stream whose `/W` widths are all zero has rows of no
+/// bytes: nothing can be read from it (and splitting its data into rows of
+/// zero bytes used to panic). It is malformed, whatever it declares.
+#[test]
+fn a_cross_reference_stream_with_zero_widths_is_malformed() {
+    for (index, data) in [("", &b"\x00"[..]), (" /Index [0 0]", &b""[..])] {
+        let mut pdf = Pdf::one_page("1.5", &CONTENT.len().to_string());
+        let at = pdf.out.len();
+        pdf.stream(
+            5,
+            &format!(
+                "/Type /XRef /Size 6 /W [0 0 0]{index} /Root 1 0 R /Length {}",
+                data.len()
+            ),
+            data,
+        );
+        assert_malformed(&pdf.finish(at), "/W widths sum to zero");
+    }
+}
+
 #[test]
 fn an_update_that_deletes_a_page_frees_it() {
     let mut pdf = Pdf::new("1.7");

@@ -46,6 +46,9 @@ struct Misbehaviour {
     settles_late: Option<(usize, Duration)>,
     /// The feed never goes quiet: a message every few milliseconds.
     keeps_publishing: bool,
+    /// An armed outage fails processor invocations (replays) but no upload's
+    /// own processing: every document settles inside the window.
+    outage_spares_documents: bool,
     /// This document settles, and a failed copy of its event still lands in
     /// the dead-letter queue.
     also_dead_lettered: Option<usize>,
@@ -77,6 +80,9 @@ struct FakeState {
     dead_letters: Vec<(String, String, Option<String>)>,
     /// Outages armed, with the uploads done when they were.
     armed: Vec<(Outage, Duration, usize)>,
+    /// Until when an armed outage lasts: processor invocations (replays
+    /// included) fail before then.
+    outage_ends: Option<Instant>,
     /// Documents an outage sent to the dead-letter queue.
     outage_hits: u64,
     /// Status changes published later: (when, change).
@@ -128,7 +134,8 @@ impl Fake {
         }
         // An armed outage fails every document's processing: it is
         // dead-lettered like the one `dead_lettered` names.
-        let in_outage = !st.armed.is_empty() && st.outage_hits < 5;
+        let in_outage =
+            !self.faults.outage_spares_documents && !st.armed.is_empty() && st.outage_hits < 5;
         if in_outage {
             st.outage_hits += 1;
         }
@@ -390,6 +397,10 @@ impl Replayer for Fake {
 
     async fn deliver(&self, event: &ObjectEvent) -> Result<(), String> {
         let mut st = lock(&self.state);
+        if st.outage_ends.is_some_and(|end| Instant::now() < end) {
+            st.outage_hits += 1;
+            return Err("Runtime.ExitError: killed mid-document".into());
+        }
         let id = event.key.rsplit('/').next().unwrap().to_string();
         let version = event.version_id.clone();
         st.replays.push((id.clone(), version.clone()));
@@ -428,6 +439,7 @@ impl FaultSwitch for Fake {
         let mut st = lock(&self.state);
         let uploads = st.uploads;
         st.armed.push((outage, window, uploads));
+        st.outage_ends = Some(Instant::now() + window);
         Ok(())
     }
 
@@ -871,6 +883,30 @@ async fn outages_start_a_fifth_in_and_what_they_dead_letter_is_redriven() {
     assert!(check(&r, "dead letters redriven")
         .detail
         .starts_with("5 dead-lettered"));
+}
+
+/// Replays after the verdicts check that duplicates change nothing, not how
+/// an outage is ridden out: they wait for the outage to end, even when every
+/// document settled inside it. The early replays, sent during it, retry.
+#[tokio::test]
+async fn replays_after_the_verdicts_wait_for_the_outage_to_end() {
+    let fake = Fake::new(Misbehaviour {
+        outage_spares_documents: true,
+        ..Misbehaviour::default()
+    });
+    let mut plan = outage_plan(20);
+    plan.faults.window = Duration::from_millis(1500);
+    plan.faults.replay_copies = 1;
+    let r = run_fake(&fake, &plan, true, true).await;
+    // Here every early replay retried past its verdict (the fake judges in
+    // 20 ms, the outage lasts 1.5 s): none raced, and the check says so.
+    let racing = check(&r, "duplicate S3 events racing");
+    assert!(racing.detail.starts_with("20 deliveries"), "{racing:?}");
+    for c in r.checks.iter().filter(|c| c.name != racing.name) {
+        assert!(c.passed, "{c:?}");
+    }
+    let late = check(&r, "duplicate S3 events accepted");
+    assert!(late.detail.starts_with("20 deliveries"), "{late:?}");
 }
 
 #[tokio::test]

@@ -288,6 +288,13 @@ impl Walk<'_> {
             ));
         }
         let row: usize = widths.iter().map(|w| *w as usize).sum();
+        // Rows of no bytes hold nothing (and cannot be split into rows).
+        if row == 0 {
+            return Err(reject(
+                Reason::Malformed,
+                format!("the cross-reference stream at byte {at}: its /W widths sum to zero, so its entries hold nothing"),
+            ));
+        }
         let declared = index
             .chunks(2)
             .fold(0u64, |acc, p| acc.saturating_add(p[1] as u64));
