@@ -9,6 +9,7 @@ module "platform" {
   log_retention_days      = 30
   deletion_protection     = false
   alarm_email             = var.alarm_email
+  alarm_topic_arns        = var.alarm_topic_arns
   api_throttle            = { rate_limit = 20, burst_limit = 40 }
   waf_rate_limit          = 500
 

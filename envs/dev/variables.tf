@@ -9,3 +9,9 @@ variable "alarm_email" {
   type        = string
   default     = null
 }
+
+variable "alarm_topic_arns" {
+  description = "SNS topics you are given that every alarm also notifies."
+  type        = list(string)
+  default     = []
+}

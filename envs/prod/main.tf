@@ -10,6 +10,7 @@ module "platform" {
   deletion_protection     = true
   object_lock_enabled     = true
   alarm_email             = var.alarm_email
+  alarm_topic_arns        = var.alarm_topic_arns
   api_throttle            = { rate_limit = 200, burst_limit = 400 }
   waf_rate_limit          = 2000
 

@@ -5,7 +5,13 @@ variable "artifacts_dir" {
 }
 
 variable "alarm_email" {
-  description = "E-mail address that receives alarms (null for none)."
+  description = "E-mail address that receives alarms: this env needs it or alarm_topic_arns (plan fails without a destination)."
   type        = string
   default     = null
+}
+
+variable "alarm_topic_arns" {
+  description = "SNS topics you are given that every alarm also notifies."
+  type        = list(string)
+  default     = []
 }

@@ -9,6 +9,7 @@ module "platform" {
   log_retention_days      = 90
   deletion_protection     = true
   alarm_email             = var.alarm_email
+  alarm_topic_arns        = var.alarm_topic_arns
   api_throttle            = { rate_limit = 50, burst_limit = 100 }
   waf_rate_limit          = 1000
 

@@ -48,7 +48,7 @@ locals {
         # Lambda's VPC networking: these EC2 actions support no resource-level
         # permissions, so AWS requires "*" (as in AWSLambdaVPCAccessExecutionRole).
         sid       = "VpcNetworkInterfaces"
-        actions   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        actions   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
         resources = ["*"]
       },
       {

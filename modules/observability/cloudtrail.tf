@@ -163,6 +163,7 @@ resource "aws_cloudwatch_metric_alarm" "unauthorized_api_calls" {
   threshold           = var.thresholds.unauthorized_aws_calls
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
+  alarm_actions       = local.alarm_targets
+  ok_actions          = local.alarm_targets
   tags                = var.tags
 }

@@ -59,6 +59,12 @@ resource "aws_cloudwatch_log_metric_filter" "rejected_documents" {
 
 # --- Alarm topic --------------------------------------------------------------------------
 
+locals {
+  # Every alarm notifies its own topic and the topics it was given, when it
+  # fires and when it clears.
+  alarm_targets = concat([aws_sns_topic.alarms.arn], var.alarm_topic_arns)
+}
+
 resource "aws_sns_topic" "alarms" {
   name              = "${var.name_prefix}-alarms"
   kms_master_key_id = var.logs_kms_key_arn
@@ -202,8 +208,8 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   dimensions          = each.value.dimensions
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
+  alarm_actions       = local.alarm_targets
+  ok_actions          = local.alarm_targets
   tags                = var.tags
 }
 
@@ -216,8 +222,8 @@ resource "aws_cloudwatch_metric_alarm" "table" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
+  alarm_actions       = local.alarm_targets
+  ok_actions          = local.alarm_targets
   tags                = var.tags
 
   metric_query {
@@ -254,8 +260,8 @@ resource "aws_cloudwatch_metric_alarm" "api_latency" {
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   dimensions          = { ApiName = var.api_name, Stage = var.api_stage }
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-  ok_actions          = [aws_sns_topic.alarms.arn]
+  alarm_actions       = local.alarm_targets
+  ok_actions          = local.alarm_targets
   tags                = var.tags
 }
 

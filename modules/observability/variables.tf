@@ -112,6 +112,17 @@ variable "cloudtrail_management_events" {
   default     = true
 }
 
+variable "alarm_topic_arns" {
+  description = "SNS topics you are given (an on-call or incident tool's) that every alarm also notifies, when it fires and when it clears. Each must let cloudwatch.amazonaws.com publish (and use its KMS key, if encrypted)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.alarm_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", arn))])
+    error_message = "alarm_topic_arns must be SNS topic ARNs."
+  }
+}
+
 variable "alarm_email" {
   description = "E-mail address subscribed to the alarm topic (null for none)."
   type        = string

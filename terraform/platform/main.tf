@@ -92,7 +92,8 @@ module "observability" {
   cloudtrail_enabled   = var.cloudtrail_enabled
   # One account or organization trail is enough for management events.
   cloudtrail_management_events = var.cloudtrail_management_events
-  alarm_email                  = var.alarm_email
+  alarm_email                  = var.alarm_email == "" ? null : var.alarm_email
+  alarm_topic_arns             = var.alarm_topic_arns
   thresholds                   = var.alarm_thresholds
   tags                         = local.tags
 }

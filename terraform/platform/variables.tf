@@ -196,9 +196,20 @@ variable "waf_rate_limit" {
 }
 
 variable "alarm_email" {
-  description = "E-mail subscribed to alarms (null for none)."
+  description = "E-mail subscribed to alarms. The staging and prod environments need it or alarm_topic_arns (alarms that notify nobody page nobody); others may leave it null. An empty string counts as null."
   type        = string
   default     = null
+
+  validation {
+    condition     = !contains(["staging", "prod"], var.environment) || (var.alarm_email == null ? "" : var.alarm_email) != "" || length(var.alarm_topic_arns) > 0
+    error_message = "staging and prod need an alarm destination: set alarm_email (an on-call address) or alarm_topic_arns (SNS topics you are given)."
+  }
+}
+
+variable "alarm_topic_arns" {
+  description = "SNS topics you are given that every alarm also notifies (see modules/observability)."
+  type        = list(string)
+  default     = []
 }
 
 variable "alarm_thresholds" {

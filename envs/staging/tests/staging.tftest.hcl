@@ -27,6 +27,7 @@ mock_provider "aws" {
 
 variables {
   artifacts_dir = "../../modules/compute/tests/fixtures"
+  alarm_email   = "oncall@example.com"
 }
 
 run "staging_is_production_shaped" {

@@ -169,6 +169,49 @@ run "rejects_bad_bucket_arn" {
   expect_failures = [var.documents_bucket_arn]
 }
 
+# Every alarm notifies the env's topic and the topics it was given, when it
+# fires and when it clears (the unauthorized-calls alarm had no ok_actions).
+run "alarms_notify_given_topics_when_firing_and_clearing" {
+  command = apply
+  variables {
+    alarm_topic_arns = ["arn:aws:sns:us-east-1:123456789012:oncall"]
+  }
+  # The mock's random ARNs fail the provider's ARN checks at apply.
+  override_resource {
+    target = aws_sns_topic.alarms
+    values = { arn = "arn:aws:sns:us-east-1:123456789012:prod-docproc-alarms" }
+  }
+  override_resource {
+    target = aws_sns_topic.cloudtrail
+    values = { arn = "arn:aws:sns:us-east-1:123456789012:prod-docproc-cloudtrail" }
+  }
+  override_resource {
+    target = aws_cloudwatch_log_group.cloudtrail
+    values = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/cloudtrail/prod-docproc" }
+  }
+  override_resource {
+    target = aws_iam_role.cloudtrail
+    values = { arn = "arn:aws:iam::123456789012:role/prod-docproc-cloudtrail-logs" }
+  }
+  assert {
+    condition = alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.this), values(aws_cloudwatch_metric_alarm.table), aws_cloudwatch_metric_alarm.unauthorized_api_calls, [aws_cloudwatch_metric_alarm.api_latency]) :
+    toset(a.alarm_actions) == toset(["arn:aws:sns:us-east-1:123456789012:prod-docproc-alarms", "arn:aws:sns:us-east-1:123456789012:oncall"]) && toset(a.ok_actions) == toset(a.alarm_actions)])
+    error_message = "every alarm must notify its topic and the given ones, on alarm and on OK"
+  }
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.unauthorized_api_calls) == 1
+    error_message = "the trail's alarm is part of the set"
+  }
+}
+
+run "rejects_a_topic_that_is_not_an_sns_arn" {
+  command = plan
+  variables {
+    alarm_topic_arns = ["arn:aws:sqs:us-east-1:123456789012:oncall"]
+  }
+  expect_failures = [var.alarm_topic_arns]
+}
+
 run "rejects_bad_email" {
   command = plan
   variables {

@@ -668,6 +668,31 @@ pub fn data_key_violations(doc: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Every alarm notifies someone when it fires and again when it recovers:
+/// `alarm_actions` set, and `ok_actions` the same targets, so an on-call
+/// person paged by an alarm also hears that it cleared (state only: topic
+/// ARNs are unknown in a plan).
+pub fn alarm_notification_violations(doc: &Value) -> Vec<String> {
+    of_kind(doc, "aws_cloudwatch_metric_alarm")
+        .iter()
+        .filter_map(|a| {
+            let targets =
+                |key: &str| -> BTreeSet<String> { list(&a.values[key]).into_iter().collect() };
+            let (alarm, ok) = (targets("alarm_actions"), targets("ok_actions"));
+            if alarm.is_empty() {
+                Some(format!("{}: notifies nobody (no alarm_actions)", a.address))
+            } else if ok != alarm {
+                Some(format!(
+                    "{}: ok_actions {ok:?} are not its alarm_actions {alarm:?}",
+                    a.address
+                ))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,6 +704,27 @@ mod tests {
 
     fn res(kind: &str, name: &str, values: Value) -> Value {
         json!({"mode": "managed", "type": kind, "address": format!("{kind}.{name}"), "values": values})
+    }
+
+    #[test]
+    fn an_alarm_that_notifies_nobody_or_not_when_it_clears_is_caught() {
+        let alarm = |name: &str, alarm: Value, ok: Value| {
+            res(
+                "aws_cloudwatch_metric_alarm",
+                name,
+                json!({"alarm_name": name, "alarm_actions": alarm, "ok_actions": ok}),
+            )
+        };
+        let topic = json!(["arn:aws:sns:us-east-1:123456789012:prod-docproc-alarms"]);
+        let doc = state(json!([
+            alarm("both", topic.clone(), topic.clone()),
+            alarm("no-ok", topic.clone(), json!([])),
+            alarm("nobody", json!([]), json!([])),
+        ]));
+        let found = alarm_notification_violations(&doc);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("no-ok") && found[0].contains("ok_actions"));
+        assert!(found[1].contains("nobody") && found[1].contains("notifies nobody"));
     }
 
     #[test]

@@ -471,6 +471,7 @@ async fn fidelity(env: &str) {
     violations.extend(contracts::data_key_violations(&state));
     violations.extend(contracts::object_lock_violations(&state, &prefix));
     violations.extend(contracts::endpoint_policy_violations(&state, &prefix));
+    violations.extend(contracts::alarm_notification_violations(&state));
     assert_contracts("state", &violations);
 
     let sdk = emulator.sdk_config().await;

@@ -1016,7 +1016,7 @@ async fn load_run(p: &Platform, scratch: &Path) {
     // upload, and afterwards each version three more times, the refused
     // (newer) one before the judged one.
     assert!(
-        detail("duplicate S3 events racing").starts_with("60 deliveries"),
+        detail("duplicate S3 events racing").starts_with("120 deliveries"),
         "{run}"
     );
     let late = detail("duplicate S3 events accepted");

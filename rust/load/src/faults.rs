@@ -183,35 +183,59 @@ pub async fn replay_upload<R: Replayer>(
     }
 }
 
-/// The early replays of a run (`duplicate-events`): one per uploaded
-/// document, sent as soon as its upload returned, a few at a time.
+/// One document's early replays: (document, when each was sent or why it failed).
+type Raced = (String, Vec<Result<f64, String>>);
+
+/// The early replays of a run (`duplicate-events`): `racers` copies per
+/// uploaded document, sent together as soon as its upload returned (S3 may
+/// deliver one event several times at once), `concurrency` documents at a
+/// time.
 pub struct EarlyReplays<R: Replayer> {
     replayer: Arc<R>,
     permits: Arc<Semaphore>,
+    racers: usize,
     start: Instant,
-    sent: Mutex<JoinSet<(String, Result<f64, String>)>>,
+    sent: Mutex<JoinSet<Raced>>,
 }
 
 impl<R: Replayer> EarlyReplays<R> {
-    pub fn new(replayer: Arc<R>, concurrency: usize, start: Instant) -> EarlyReplays<R> {
+    pub fn new(
+        replayer: Arc<R>,
+        concurrency: usize,
+        racers: usize,
+        start: Instant,
+    ) -> EarlyReplays<R> {
         EarlyReplays {
             replayer,
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            racers: racers.max(1),
             start,
             sent: Mutex::new(JoinSet::new()),
         }
     }
 
-    /// Replays `document_id`'s first version in the background.
+    /// Replays `document_id`'s first version in the background, `racers`
+    /// copies at once.
     pub fn send(&self, document_id: &str, size: u64) {
         let (replayer, permits, start) = (self.replayer.clone(), self.permits.clone(), self.start);
-        let id = document_id.to_string();
+        let (id, racers) = (document_id.to_string(), self.racers);
         lock(&self.sent).spawn(async move {
-            let result = match permits.acquire_owned().await {
-                Ok(_permit) => replay_upload(&*replayer, &id, size, start).await,
-                Err(_) => Err("replays closed".to_string()),
+            let Ok(_permit) = permits.acquire_owned().await else {
+                return (id, vec![Err("replays closed".to_string())]);
             };
-            (id, result)
+            let mut copies = JoinSet::new();
+            for _ in 0..racers {
+                let (replayer, id) = (replayer.clone(), id.clone());
+                copies.spawn(async move { replay_upload(&*replayer, &id, size, start).await });
+            }
+            let mut results = Vec::new();
+            while let Some(done) = copies.join_next().await {
+                results.push(done.unwrap_or_else(|e| match e.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(e) => Err(e.to_string()),
+                }));
+            }
+            (id, results)
         });
     }
 
@@ -223,16 +247,24 @@ impl<R: Replayer> EarlyReplays<R> {
         let mut sent = std::mem::take(&mut *lock(&self.sent));
         let (mut count, mut raced, mut failures) = (0usize, 0usize, Vec::new());
         while let Some(done) = sent.join_next().await {
-            match done {
-                Ok((id, Ok(sent_ms))) => {
-                    count += 1;
-                    if verdict_ms(&id).is_none_or(|v| sent_ms < v) {
-                        raced += 1;
-                    }
-                }
-                Ok((_, Err(e))) => failures.push(e),
+            let (id, results) = match done {
+                Ok(done) => done,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(e) => failures.push(e.to_string()),
+                Err(e) => {
+                    failures.push(e.to_string());
+                    continue;
+                }
+            };
+            for result in results {
+                match result {
+                    Ok(sent_ms) => {
+                        count += 1;
+                        if verdict_ms(&id).is_none_or(|v| sent_ms < v) {
+                            raced += 1;
+                        }
+                    }
+                    Err(e) => failures.push(e),
+                }
             }
         }
         Check {
@@ -246,8 +278,9 @@ impl<R: Replayer> EarlyReplays<R> {
                 ),
                 None if count == 0 => "no event was replayed: no document was uploaded".into(),
                 None => format!(
-                    "{count} deliveries of a document's first version right after its upload; \
-                     {raced} sent before its verdict was published{}",
+                    "{count} deliveries of a document's first version right after its upload \
+                     ({} at once per document); {raced} sent before its verdict was published{}",
+                    self.racers,
                     if raced == 0 {
                         " (none raced the first delivery)"
                     } else {
@@ -632,19 +665,19 @@ mod tests {
         let replayer = Arc::new(ThreeVersions {
             delivered: Default::default(),
         });
-        let early = EarlyReplays::new(replayer.clone(), 2, start);
+        let early = EarlyReplays::new(replayer.clone(), 2, 1, start);
         early.send("a", 1);
         early.send("b", 1);
         let check = early.check(|_| Some(-1.0)).await;
         assert!(!check.passed, "{}", check.detail);
         assert!(check.detail.contains("0 sent before"), "{}", check.detail);
-        let early = EarlyReplays::new(replayer, 2, start);
+        let early = EarlyReplays::new(replayer, 2, 1, start);
         early.send("a", 1);
         early.send("b", 1);
         let check = early.check(|id| (id == "a").then_some(f64::MAX)).await;
         assert!(check.passed, "{}", check.detail);
         assert!(check.detail.contains("2 sent before"), "{}", check.detail);
-        let early = EarlyReplays::new(Arc::new(NoReplay), 2, start);
+        let early = EarlyReplays::new(Arc::new(NoReplay), 2, 1, start);
         early.send("a", 1);
         let check = early.check(|_| None).await;
         assert!(!check.passed, "{}", check.detail);

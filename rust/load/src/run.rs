@@ -37,6 +37,11 @@ pub struct RunResult {
     pub fault_windows: Vec<FaultWindow>,
 }
 
+/// Early replays sent together per document (`duplicate-events`): with two,
+/// a double verdict needs no luck in timing against S3's own event, as the
+/// two replays race each other.
+const EARLY_RACERS: usize = 2;
+
 /// Redrives of the dead-letter queues at most (`--redrive`).
 const REDRIVE_ROUNDS: usize = 3;
 
@@ -64,6 +69,7 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
         (Some(replayer), 1..) => Some(Arc::new(faults::EarlyReplays::new(
             replayer.clone(),
             plan.concurrency,
+            EARLY_RACERS,
             start,
         ))),
         _ => None,

@@ -28,6 +28,7 @@ mock_provider "aws" {
 variables {
   environment   = "staging"
   artifacts_dir = "../../modules/compute/tests/fixtures"
+  alarm_email   = "oncall@example.com"
 }
 
 run "composes_the_whole_platform" {
@@ -81,6 +82,41 @@ run "private_api_needs_client_cidrs" {
     api_endpoint_type = "PRIVATE"
   }
   expect_failures = [var.private_api_client_cidrs]
+}
+
+# Alarms that notify nobody page nobody: staging and prod need a destination
+# (an address or a topic they are given); dev may go without.
+run "staging_and_prod_need_an_alarm_destination" {
+  command = plan
+  variables {
+    alarm_email = ""
+  }
+  expect_failures = [var.alarm_email]
+}
+
+run "prod_needs_an_alarm_destination" {
+  command = plan
+  variables {
+    environment = "prod"
+    alarm_email = null
+  }
+  expect_failures = [var.alarm_email]
+}
+
+run "a_given_topic_is_a_destination" {
+  command = plan
+  variables {
+    alarm_email      = null
+    alarm_topic_arns = ["arn:aws:sns:us-east-1:123456789012:oncall"]
+  }
+}
+
+run "dev_may_go_without" {
+  command = plan
+  variables {
+    environment = "dev"
+    alarm_email = null
+  }
 }
 
 run "rejects_malformed_environment" {

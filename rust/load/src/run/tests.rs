@@ -723,21 +723,25 @@ async fn duplicate_events_and_bad_keys_on_a_sound_platform_pass() {
         .iter()
         .any(|c| c.name.starts_with("the authorizer refuses")));
     let (replays, probes) = state(&fake);
-    // One early replay per document and three late ones: 80 deliveries of
-    // the judged version (no overwrite, so no other version).
-    assert_eq!(replays.len(), 80, "{replays:?}");
+    // Two early replays per document and three late ones: 100 deliveries
+    // of the judged version (no overwrite, so no other version).
+    assert_eq!(replays.len(), 100, "{replays:?}");
     let mut by_doc: HashMap<&str, usize> = HashMap::new();
     for (id, version) in &replays {
         assert_eq!(version.as_deref(), Some("v1"));
         *by_doc.entry(id).or_default() += 1;
     }
-    assert!(by_doc.values().all(|&n| n == 4) && by_doc.len() == 20);
-    let late: Vec<&String> = replays[20..].iter().map(|(id, _)| id).collect();
+    assert!(by_doc.values().all(|&n| n == 5) && by_doc.len() == 20);
+    let late: Vec<&String> = replays[40..].iter().map(|(id, _)| id).collect();
     let mut sorted = late.clone();
     sorted.sort();
     assert_ne!(late, sorted, "late deliveries are shuffled");
     let early = check(&r, "duplicate S3 events racing the first delivery");
-    assert!(early.detail.starts_with("20 deliveries"), "{early:?}");
+    assert!(
+        early.detail.starts_with("40 deliveries")
+            && early.detail.contains("(2 at once per document)"),
+        "{early:?}"
+    );
     assert_eq!(probes, 120, "every probe key was sent");
 }
 
@@ -901,7 +905,7 @@ async fn replays_after_the_verdicts_wait_for_the_outage_to_end() {
     // Here every early replay retried past its verdict (the fake judges in
     // 20 ms, the outage lasts 1.5 s): none raced, and the check says so.
     let racing = check(&r, "duplicate S3 events racing");
-    assert!(racing.detail.starts_with("20 deliveries"), "{racing:?}");
+    assert!(racing.detail.starts_with("40 deliveries"), "{racing:?}");
     for c in r.checks.iter().filter(|c| c.name != racing.name) {
         assert!(c.passed, "{c:?}");
     }
