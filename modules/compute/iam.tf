@@ -45,8 +45,9 @@ locals {
         resources = ["*"]
       },
       {
-        # Lambda's VPC networking: these EC2 actions support no resource-level
-        # permissions, so AWS requires "*" (as in AWSLambdaVPCAccessExecutionRole).
+        # Lambda's VPC networking, as AWSLambdaVPCAccessExecutionRole grants it:
+        # the Describe actions support no resource-level permissions, and the
+        # interfaces Lambda creates have IDs unknown until it does.
         sid       = "VpcNetworkInterfaces"
         actions   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
         resources = ["*"]

@@ -13,6 +13,11 @@ output "alarm_topic_arn" {
   value       = aws_sns_topic.alarms.arn
 }
 
+output "alarm_actions" {
+  description = "What every alarm notifies, on ALARM and on OK: the env's topic and the given ones."
+  value       = local.alarm_targets
+}
+
 output "alarm_names" {
   description = "Names of every alarm."
   value       = concat([for a in aws_cloudwatch_metric_alarm.this : a.alarm_name], [aws_cloudwatch_metric_alarm.api_latency.alarm_name], aws_cloudwatch_metric_alarm.unauthorized_api_calls[*].alarm_name)

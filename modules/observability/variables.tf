@@ -113,13 +113,17 @@ variable "cloudtrail_management_events" {
 }
 
 variable "alarm_topic_arns" {
-  description = "SNS topics you are given (an on-call or incident tool's) that every alarm also notifies, when it fires and when it clears. Each must let cloudwatch.amazonaws.com publish (and use its KMS key, if encrypted)."
+  description = "SNS topics you are given (an on-call or incident tool's) that every alarm also notifies, on ALARM and on every transition to OK (a new alarm sends one OK once it has data). At most 4 (an alarm takes 5 actions, one is the env's own topic), in the platform's Region; each topic's policy must let cloudwatch.amazonaws.com publish, and an encrypted topic needs a customer managed key that lets CloudWatch use it (alias/aws/sns cannot)."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for arn in var.alarm_topic_arns : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", arn))])
     error_message = "alarm_topic_arns must be SNS topic ARNs."
+  }
+  validation {
+    condition     = length(var.alarm_topic_arns) <= 4
+    error_message = "At most 4 alarm_topic_arns: CloudWatch takes at most 5 actions per alarm state, and one is the env's own topic."
   }
 }
 

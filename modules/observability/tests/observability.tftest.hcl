@@ -212,6 +212,14 @@ run "rejects_a_topic_that_is_not_an_sns_arn" {
   expect_failures = [var.alarm_topic_arns]
 }
 
+run "rejects_more_topics_than_an_alarm_takes" {
+  command = plan
+  variables {
+    alarm_topic_arns = [for i in range(5) : "arn:aws:sns:us-east-1:123456789012:oncall-${i}"]
+  }
+  expect_failures = [var.alarm_topic_arns]
+}
+
 run "rejects_bad_email" {
   command = plan
   variables {

@@ -308,9 +308,10 @@ pub fn shuffled(n: usize, seed: u64) -> Vec<usize> {
 }
 
 /// Replays every version of each settled document `copies` times, after
-/// the fact. One delivery round is a document's versions newest first, so
-/// a document with a refused upload gets its judged (older) version's event
-/// after the newer one's; rounds go in one shuffled order, `concurrency` at
+/// the fact. One delivery round is a document's versions with the judged
+/// one last, so a document with a refused upload gets its judged (older)
+/// version's event after the newer one's (refused versions among themselves
+/// come in no set order: the record keeps them in a set); rounds go in one shuffled order, `concurrency` at
 /// a time. The check fails when a delivery fails (the processor must take a
 /// duplicate and change nothing), when nothing was delivered, and, with
 /// `expect_reordered` (the run posted overwrites), when no round delivered an

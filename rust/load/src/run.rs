@@ -203,7 +203,10 @@ pub async fn run<A: LoadApi, F: StatusFeed, R: Replayer, D: DeadLetters, S: Faul
     // Events that failed for good although another delivery (a replay, a
     // redelivery) judged their document wait in a dead-letter queue with
     // nothing left to settle: with --redrive they are sent through once more
-    // at the end, and must be taken as the duplicates they are.
+    // at the end, and must be taken as the duplicates they are. The sweep
+    // takes what is dead-lettered by then: Lambda retries a failed event
+    // after 1 and 2 minutes and a throttled one for up to its maximum age,
+    // so one still retrying lands later (the DLQ check after the run says so).
     if let Some(dlq) = &dead_letters {
         rounds.push(dlq.redrive_all().await);
     }

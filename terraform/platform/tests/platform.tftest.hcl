@@ -109,6 +109,10 @@ run "a_given_topic_is_a_destination" {
     alarm_email      = null
     alarm_topic_arns = ["arn:aws:sns:us-east-1:123456789012:oncall"]
   }
+  assert {
+    condition     = contains(module.observability.alarm_actions, "arn:aws:sns:us-east-1:123456789012:oncall")
+    error_message = "every alarm must notify the given topic"
+  }
 }
 
 run "dev_may_go_without" {
@@ -116,6 +120,15 @@ run "dev_may_go_without" {
   variables {
     environment = "dev"
     alarm_email = null
+  }
+}
+
+# What CI passes when the repository variable is unset: an empty string is none.
+run "an_empty_address_is_none" {
+  command = plan
+  variables {
+    environment = "dev"
+    alarm_email = ""
   }
 }
 
