@@ -149,7 +149,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         report: Option<PathBuf>,
         /// Faults to inject, comma-separated: duplicate-events (every document's first
-        /// version delivered again right after its upload, then every version 3 more times,
+        /// version delivered twice more at once right after its upload, then every version 3 more times,
         /// newest first, shuffled), overwrite (every settled presigned document's
         /// form posted again: refused, announced, audited), authorizer-probe (--probe-keys bad keys);
         /// on the local platform also table-outage, sns-outage, processor-crash
@@ -228,7 +228,7 @@ s3:ListBucketVersions on the documents bucket and lambda:InvokeFunction on the p
 --redrive: what `dlq redrive` needs).
 
 Faults (--faults, comma-separated): duplicate-events delivers each document's first version to the
-processor again right after its upload, racing S3's own event (at least one must be sent before its
+processor twice more, at once, right after its upload, racing S3's own event (at least one must be sent before its
 verdict is published), then, once everything settled, every version of every document 3 more times,
 newest first (a refused upload's event before the judged one's), in shuffled order, waiting for
 each invocation (the checks then find anything it changed); overwrite posts every settled presigned document's upload form again with
