@@ -187,9 +187,9 @@ pub async fn replay_upload<R: Replayer>(
 type Raced = (String, Vec<Result<f64, String>>);
 
 /// The early replays of a run (`duplicate-events`): `racers` copies per
-/// uploaded document, sent together as soon as its upload returned (S3 may
-/// deliver one event several times at once), `concurrency` documents at a
-/// time.
+/// uploaded document, sent together as soon as its upload returned (S3
+/// delivers at least once, so copies of one event may overlap),
+/// `concurrency` documents at a time.
 pub struct EarlyReplays<R: Replayer> {
     replayer: Arc<R>,
     permits: Arc<Semaphore>,
